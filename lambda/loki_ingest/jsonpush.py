@@ -1,0 +1,257 @@
+"""JSON push bodies: v1 (`/loki/api/v1/push`) and legacy (`/api/prom/push`).
+
+Rules follow Loki's decoders (loki-push-protocol.md §3): any type error is a 400 for the
+whole request, because Loki fails the whole unmarshal. One deliberate difference: bytes
+after the top-level object are rejected instead of ignored, since silently ignoring a
+second concatenated document would lose its entries.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import json
+import re
+from typing import Any
+
+from .errors import DecodeError, PayloadTooLarge
+from .labels import LEGACY_NAME
+from .labels import parse as parse_labels
+from .model import INT64_MAX, INT64_MIN, MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream
+
+MAX_LABELS_STRING_BYTES = 1 << 24  # Loki: labels string > 16 MiB -> 413
+
+
+class _RawNumber(str):
+    """A JSON number kept as its source text (Loki takes label values as raw tokens)."""
+
+    __slots__ = ()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_int=_RawNumber, parse_float=_RawNumber, parse_constant=_reject_constant)
+
+_TS = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+
+
+def _load(body: bytes | bytearray) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"JSON body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"invalid JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"invalid JSON body: {exc}") from None
+
+
+def _top(doc: Any) -> list[Any]:
+    if not isinstance(doc, dict):
+        raise DecodeError('JSON body must be an object with a "streams" array')
+    streams = doc.get("streams")
+    if streams is None:
+        return []
+    if not isinstance(streams, list):
+        raise DecodeError('"streams" must be an array')
+    return streams
+
+
+def parse_timestamp(value: Any, where: str) -> int:
+    """A v1 timestamp: a JSON string holding base-10 int64 Unix nanoseconds."""
+    if type(value) is not str:
+        raise DecodeError(f"{where}: timestamp must be a string of Unix nanoseconds, got {_kind(value)}")
+    # Fast path: 1..19 ASCII digits with no leading zero.
+    if value.isascii() and value.isdigit() and len(value) < 19 and (value[0] != "0" or len(value) == 1):
+        return int(value)
+    if not _TS.match(value) or not value.isascii():
+        raise DecodeError(f"{where}: timestamp {value[:40]!r} is not an integer number of nanoseconds")
+    number = int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise DecodeError(f"{where}: timestamp {value[:40]!r} overflows int64 nanoseconds")
+    return number
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, _RawNumber):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _metadata(value: Any, where: str) -> Metadata:
+    if type(value) is not dict:
+        raise DecodeError(f"{where}: structured metadata must be an object of strings, got {_kind(value)}")
+    if not value:
+        return NO_METADATA
+    for name, item in value.items():
+        if type(item) is not str:
+            raise DecodeError(f"{where}: structured metadata {name!r} must be a string, got {_kind(item)}")
+    return tuple(value.items())
+
+
+def _label_value(value: Any) -> str:
+    # Loki keeps non-string label values as their raw JSON text (123 -> "123").
+    if isinstance(value, str):
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _v1_labels(value: Any, where: str) -> LabelPairs:
+    if type(value) is not dict:
+        raise DecodeError(f'{where}: "stream" must be an object of labels, got {_kind(value)}')
+    pairs: LabelPairs = []
+    for name, item in value.items():
+        if not LEGACY_NAME.match(name):
+            # Loki re-serialises JSON labels unquoted and re-parses them, so only
+            # legacy names survive (loki-push-protocol.md §3).
+            raise DecodeError(f"{where}: invalid label name {name[:100]!r} (must match [A-Za-z_][A-Za-z0-9_]*)")
+        text = _label_value(item)
+        if text:
+            pairs.append((name, text))
+    return pairs
+
+
+def decode_v1(body: bytes | bytearray) -> list[Stream]:
+    streams: list[Stream] = []
+    for s_index, raw in enumerate(_top(_load(body))):
+        where = f"stream {s_index}"
+        if type(raw) is not dict:
+            raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")
+        labels = _v1_labels(raw["stream"], where) if "stream" in raw else []
+        values = raw.get("values")
+        if values is None:
+            streams.append(Stream(labels, []))
+            continue
+        if type(values) is not list:
+            raise DecodeError(f'{where}: "values" must be an array, got {_kind(values)}')
+        streams.append(Stream(labels, _v1_entries(values, where)))
+    return streams
+
+
+def _v1_entries(values: list[Any], where: str) -> list[Entry]:
+    entries: list[Entry] = []
+    append = entries.append
+    for e_index, value in enumerate(values):
+        if type(value) is not list:
+            if value is None:
+                continue  # Loki skips null elements
+            raise DecodeError(f"{where} entry {e_index}: must be an array [timestamp, line, metadata?]")
+        size = len(value)
+        if size >= 2:
+            ts, line = value[0], value[1]
+            # Hot path: exactly [ts, line] with a plain timestamp.
+            if (
+                type(ts) is str
+                and type(line) is str
+                and size == 2
+                and ts.isascii()
+                and ts.isdigit()
+                and len(ts) < 19
+                and (ts[0] != "0" or len(ts) == 1)
+            ):
+                append((int(ts), line, NO_METADATA))
+                continue
+        entry_where = f"{where} entry {e_index}"
+        timestamp = parse_timestamp(value[0], entry_where) if size >= 1 else MISSING_TIMESTAMP
+        line = value[1] if size >= 2 else ""
+        if type(line) is not str:
+            raise DecodeError(f"{entry_where}: line must be a string, got {_kind(line)}")
+        metadata = _metadata(value[2], entry_where) if size >= 3 else NO_METADATA
+        append((timestamp, line, metadata))  # elements after the 3rd are ignored, as in Loki
+    return entries
+
+
+# RFC 3339 as Go's time.Time JSON decoding accepts it (nanosecond fraction allowed).
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+)
+
+
+def parse_rfc3339(value: Any, where: str) -> int:
+    if type(value) is not str:
+        raise DecodeError(f'{where}: "ts" must be an RFC 3339 string, got {_kind(value)}')
+    match = _RFC3339.match(value)
+    if not match:
+        raise DecodeError(f'{where}: "ts" {value[:40]!r} is not an RFC 3339 timestamp')
+    year, month, day, hour, minute, second, frac, _zulu, sign, off_h, off_m = match.groups()
+    fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+    if not (1 <= fields[1] <= 12 and 1 <= fields[2] <= 31 and fields[3] < 24 and fields[4] < 60 and fields[5] < 60):
+        raise DecodeError(f'{where}: "ts" {value[:40]!r} is out of range')
+    try:
+        seconds = calendar.timegm((*fields, 0, 0, 0))
+        datetime.date(fields[0], fields[1], fields[2])  # rejects Feb 31; timegm would roll over
+    except (ValueError, OverflowError):
+        raise DecodeError(f'{where}: "ts" {value[:40]!r} is out of range') from None
+    if sign:
+        offset = int(off_h) * 3600 + int(off_m) * 60
+        seconds -= offset if sign == "+" else -offset
+    nanos = int((frac or "").ljust(9, "0") or "0")
+    result = seconds * 1_000_000_000 + nanos
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise DecodeError(f'{where}: "ts" {value[:40]!r} is outside the int64 nanosecond range')
+    return result
+
+
+def decode_legacy(body: bytes | bytearray) -> list[Stream]:
+    streams: list[Stream] = []
+    parsed: dict[str, LabelPairs] = {}
+    for s_index, raw in enumerate(_top(_load(body))):
+        where = f"stream {s_index}"
+        if type(raw) is not dict:
+            raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")
+        label_text = raw.get("labels", "")
+        if type(label_text) is not str:
+            raise DecodeError(f'{where}: "labels" must be a string like {{app="x"}}, got {_kind(label_text)}')
+        if len(label_text) > MAX_LABELS_STRING_BYTES:
+            raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB")
+        if label_text not in parsed:
+            parsed[label_text] = parse_labels(label_text)
+        entries_raw = raw.get("entries")
+        if entries_raw is None:
+            entries_raw = []
+        if type(entries_raw) is not list:
+            raise DecodeError(f'{where}: "entries" must be an array, got {_kind(entries_raw)}')
+        entries: list[Entry] = []
+        for e_index, item in enumerate(entries_raw):
+            entry_where = f"{where} entry {e_index}"
+            if type(item) is not dict:
+                raise DecodeError(f'{entry_where}: must be an object with "ts" and "line"')
+            timestamp = parse_rfc3339(item["ts"], entry_where) if "ts" in item else MISSING_TIMESTAMP
+            line = item.get("line", "")
+            if type(line) is not str:
+                raise DecodeError(f'{entry_where}: "line" must be a string, got {_kind(line)}')
+            metadata_raw = item.get("structuredMetadata")
+            metadata = NO_METADATA if metadata_raw is None else _legacy_metadata(metadata_raw, entry_where)
+            entries.append((timestamp, line, metadata))
+        streams.append(Stream(list(parsed[label_text]), entries))
+    return streams
+
+
+def _legacy_metadata(value: Any, where: str) -> Metadata:
+    # The proto JSON form is a list of {"name","value"}; Loki's docs show a plain object.
+    if type(value) is list:
+        pairs = []
+        for item in value:
+            if type(item) is not dict or type(item.get("name")) is not str or type(item.get("value", "")) is not str:
+                raise DecodeError(f'{where}: structuredMetadata items must be {{"name": str, "value": str}}')
+            pairs.append((item["name"], item.get("value", "")))
+        return tuple(pairs)
+    return _metadata(value, where)

@@ -1,0 +1,99 @@
+"""Structured JSON logs and optional X-Ray tracing.
+
+Logs: one JSON object per line on stdout, whatever the function's log format is set to.
+Nothing here ever logs a request body, a log line, a header value or the secret.
+
+Tracing: aws-xray-sdk is in maintenance mode (Feb 2026) and its import costs 150-290 ms
+of cold start, so it is only imported when TRACING_ENABLED=true, and only botocore is
+patched. Lambda's own active tracing (set by the Terraform module) needs no SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+LOGGER_NAME = "loki_ingest"
+_LEVELS = {"TRACE": "DEBUG", "FATAL": "CRITICAL", "WARN": "WARNING"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            doc.update(fields)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            doc["error_type"] = type(exc).__name__
+            doc["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str, separators=(",", ":"))
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is at emit time (the runtime or a test may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(level: str = "INFO") -> logging.Logger:
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(_LEVELS.get(level.upper(), level.upper()))
+    if not any(getattr(h, "_loki_ingest", False) for h in logger.handlers):
+        handler = _StdoutHandler()
+        handler.setFormatter(JsonFormatter())
+        handler._loki_ingest = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    # Our lines are already JSON; do not let Lambda's root handler wrap them a second time.
+    logger.propagate = False
+    return logger
+
+
+class Tracer:
+    """Subsegments when tracing is on; no-ops (and no import) when it is off."""
+
+    def __init__(self, enabled: bool, logger: logging.Logger | None = None) -> None:
+        self._recorder: Any = None
+        if not enabled:
+            return
+        try:
+            from aws_xray_sdk.core import patch, xray_recorder  # noqa: PLC0415 - lazy by design
+        except ImportError:
+            if logger:
+                logger.warning("TRACING_ENABLED is set but aws-xray-sdk is not installed; tracing is off")
+            return
+        patch(("botocore",))
+        self._recorder = xray_recorder
+
+    @property
+    def enabled(self) -> bool:
+        return self._recorder is not None
+
+    @contextlib.contextmanager
+    def segment(self, name: str) -> Iterator[None]:
+        if self._recorder is None:
+            yield
+            return
+        with self._recorder.in_subsegment(name):
+            yield

@@ -1,0 +1,247 @@
+"""Protobuf wire-format reader for logproto.PushRequest (loki pkg/push/push.proto).
+
+    PushRequest      1 streams: repeated StreamAdapter (LEN)   2 format: string (ignored)
+    StreamAdapter    1 labels: string  2 entries: repeated EntryAdapter  3 hash: uint64 (ignored)
+    EntryAdapter     1 timestamp: google.protobuf.Timestamp  2 line: string
+                     3 structuredMetadata: repeated LabelPairAdapter  4 parsed (query-side, ignored)
+    LabelPairAdapter 1 name  2 value
+    Timestamp        1 seconds: int64  2 nanos: int32
+
+Rules are those of Loki's hand-written Unmarshal (loki-push-protocol.md §5.2): a known field
+with the wrong wire type, field number 0, a truncated varint/length, or a timestamp outside
+[0001-01-01, 10000-01-01) is an error; unknown fields are skipped; singular fields repeated
+on the wire keep the last value; repeated fields accumulate in order. Lines are kept
+byte-exact: invalid UTF-8 survives as surrogate escapes (see records.py).
+"""
+
+from __future__ import annotations
+
+from .errors import DecodeError, PayloadTooLarge
+from .labels import parse as parse_labels
+from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Stream
+
+Bytes = bytes | bytearray
+
+MAX_LABELS_STRING_BYTES = 1 << 24  # Loki: labels string > 16 MiB -> 413
+
+_MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_SECONDS = 253_402_300_800  # 10000-01-01T00:00:00Z (exclusive)
+_U64 = 1 << 64
+
+WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_EGROUP, WIRE_I32 = 0, 1, 2, 3, 4, 5
+_WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I32"}
+
+
+def _error(where: str, why: str) -> DecodeError:
+    return DecodeError(f"invalid protobuf PushRequest ({where}): {why}")
+
+
+def _varint(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while i < end:
+        byte = buf[i]
+        i += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if result >= _U64:
+                raise _error(where, "varint overflows 64 bits")
+            return result, i
+        shift += 7
+        if shift >= 70:
+            raise _error(where, "varint longer than 10 bytes")
+    raise _error(where, "truncated varint")
+
+
+def _length(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
+    """A LEN field's payload bounds [start, stop)."""
+    if i < end and buf[i] < 0x80:
+        stop = i + 1 + buf[i]
+        i += 1
+    else:
+        size, i = _varint(buf, i, end, where)
+        stop = i + size
+    if stop > end:
+        raise _error(where, "length-delimited field runs past the end of its message")
+    return i, stop
+
+
+def _skip(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> int:
+    if wire == WIRE_VARINT:
+        return _varint(buf, i, end, where)[1]
+    if wire == WIRE_LEN:
+        return _length(buf, i, end, where)[1]
+    if wire == WIRE_I64:
+        i += 8
+    elif wire == WIRE_I32:
+        i += 4
+    elif wire == WIRE_SGROUP:
+        # Skip nested fields until the matching end-group tag.
+        while True:
+            key, i = _varint(buf, i, end, where)
+            inner_field, inner_wire = key >> 3, key & 7
+            if inner_field == 0:
+                raise _error(where, "field number 0 inside a group")
+            if inner_wire == WIRE_EGROUP:
+                if inner_field != field:
+                    raise _error(where, "mismatched end-group tag")
+                return i
+            i = _skip(buf, i, end, inner_field, inner_wire, where)
+    else:
+        raise _error(where, f"illegal wire type {wire} for field {field}")
+    if i > end:
+        raise _error(where, "truncated fixed-width field")
+    return i
+
+
+def _key(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int, int]:
+    if buf[i] < 0x80:
+        key = buf[i]
+        i += 1
+    else:
+        key, i = _varint(buf, i, end, where)
+    field = key >> 3
+    if field == 0:
+        raise _error(where, "field number 0")
+    return field, key & 7, i
+
+
+def _wrong_wire(where: str, field: int, wire: int) -> DecodeError:
+    return _error(where, f"wrong wire type {_WIRE_NAMES.get(wire, wire)} for field {field}")
+
+
+def _text(buf: Bytes, start: int, stop: int) -> str:
+    return bytes(buf[start:stop]).decode("utf-8", "surrogateescape")
+
+
+def decode_push_request(buf: Bytes) -> list[Stream]:
+    streams: list[Stream] = []
+    labels_cache: dict[str, LabelPairs] = {}
+    end = len(buf)
+    i = 0
+    while i < end:
+        field, wire, i = _key(buf, i, end, "PushRequest")
+        if field == 1:
+            if wire != WIRE_LEN:
+                raise _wrong_wire("PushRequest", field, wire)
+            start, stop = _length(buf, i, end, "PushRequest.streams")
+            streams.append(_stream(buf, start, stop, len(streams), labels_cache))
+            i = stop
+        elif field == 2 and wire != WIRE_LEN:
+            raise _wrong_wire("PushRequest", field, wire)
+        else:
+            i = _skip(buf, i, end, field, wire, "PushRequest")
+    return streams
+
+
+def _stream(buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, LabelPairs]) -> Stream:
+    where = f"stream {index}"
+    label_text = ""
+    entries: list[Entry] = []
+    while i < end:
+        field, wire, i = _key(buf, i, end, where)
+        if field == 2:
+            if wire != WIRE_LEN:
+                raise _wrong_wire(where, field, wire)
+            start, stop = _length(buf, i, end, where)
+            entries.append(_entry(buf, start, stop, where))
+            i = stop
+        elif field == 1:
+            if wire != WIRE_LEN:
+                raise _wrong_wire(where, field, wire)
+            start, stop = _length(buf, i, end, where)
+            if stop - start > MAX_LABELS_STRING_BYTES:
+                raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB")
+            label_text = bytes(buf[start:stop]).decode("utf-8", "replace")
+            i = stop
+        elif field == 3 and wire != WIRE_VARINT:
+            raise _wrong_wire(where, field, wire)
+        else:
+            i = _skip(buf, i, end, field, wire, where)
+    labels = labels_cache.get(label_text)
+    if labels is None:
+        labels = labels_cache[label_text] = parse_labels(label_text)
+    return Stream(list(labels), entries)
+
+
+def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
+    timestamp = MISSING_TIMESTAMP
+    line = ""
+    metadata: list[tuple[str, str]] | None = None
+    while i < end:
+        key = buf[i]
+        if key == 0x12:  # line, the hot field
+            i += 1
+            if i < end and buf[i] < 0x80:
+                stop = i + 1 + buf[i]
+                i += 1
+            else:
+                size, i = _varint(buf, i, end, where)
+                stop = i + size
+            if stop > end:
+                raise _error(where, "line runs past the end of its entry")
+            line = _text(buf, i, stop)
+            i = stop
+            continue
+        if key == 0x0A:  # timestamp
+            start, stop = _length(buf, i + 1, end, where)
+            timestamp = _timestamp(buf, start, stop, where)
+            i = stop
+            continue
+        field, wire, i = _key(buf, i, end, where)
+        if field == 3:
+            if wire != WIRE_LEN:
+                raise _wrong_wire(where, field, wire)
+            start, stop = _length(buf, i, end, where)
+            if metadata is None:
+                metadata = []
+            metadata.append(_label_pair(buf, start, stop, where))
+            i = stop
+        elif field in (1, 2, 4) and wire != WIRE_LEN:
+            raise _wrong_wire(f"{where} entry", field, wire)
+        else:
+            i = _skip(buf, i, end, field, wire, where)
+    return (timestamp, line, tuple(metadata) if metadata else NO_METADATA)
+
+
+def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
+    seconds = 0
+    nanos = 0
+    while i < end:
+        field, wire, i = _key(buf, i, end, where)
+        if field in (1, 2):
+            if wire != WIRE_VARINT:
+                raise _wrong_wire(f"{where} timestamp", field, wire)
+            value, i = _varint(buf, i, end, where)
+            if field == 1:
+                seconds = value - _U64 if value >= 1 << 63 else value
+            else:
+                # int32 on the wire is sign-extended to 64 bits.
+                nanos = value - _U64 if value >= 1 << 63 else value
+        else:
+            i = _skip(buf, i, end, field, wire, where)
+    if not 0 <= nanos < 1_000_000_000:
+        raise _error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
+    if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
+        raise _error(where, f"timestamp seconds {seconds} outside years 0001-9999")
+    return seconds * 1_000_000_000 + nanos
+
+
+def _label_pair(buf: Bytes, i: int, end: int, where: str) -> tuple[str, str]:
+    name = ""
+    value = ""
+    while i < end:
+        field, wire, i = _key(buf, i, end, where)
+        if field in (1, 2):
+            if wire != WIRE_LEN:
+                raise _wrong_wire(f"{where} structured metadata", field, wire)
+            start, stop = _length(buf, i, end, where)
+            text = bytes(buf[start:stop]).decode("utf-8", "replace")
+            if field == 1:
+                name = text
+            else:
+                value = text
+            i = stop
+        else:
+            i = _skip(buf, i, end, field, wire, where)
+    return (name, value)

@@ -1,0 +1,152 @@
+"""Loki's stream and entry validation (loki-push-protocol.md §4.2 and §7).
+
+Invalid streams or entries are dropped and reported; the valid rest is still delivered, and
+the response is a 400 listing what was refused (Loki's partial success). Error texts reuse
+Loki's wording so operators can search for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .config import Settings
+from .labels import canonical
+from .model import MISSING_TIMESTAMP, Entry, Rejection, Stream, iso8601
+
+_NS = 1_000_000_000
+
+
+@dataclass(slots=True)
+class ValidStream:
+    labels: tuple[tuple[str, str], ...]  # sorted by name, unique
+    canonical: str
+    entries: list[Entry]
+
+
+@dataclass(slots=True)
+class Validated:
+    streams: list[ValidStream] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    accepted: int = 0
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.count for r in self.rejections)
+
+
+def _iso(ns: int) -> str:
+    try:
+        return iso8601(ns)
+    except (OverflowError, OSError, ValueError):
+        return f"{ns}ns"
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: Settings) -> str | None:
+    names = [name for name, _ in labels]
+    for previous, current in itertools.pairwise(names):
+        if previous == current:
+            return f"stream '{shown}' has duplicate label name: '{current}'"
+    counted = len(names) - ("service_name" in names)
+    if counted > settings.max_label_names:
+        return f"stream '{shown}' has {counted} label names; limit {settings.max_label_names}"
+    for name, value in labels:
+        if _utf8_len(name) > settings.max_label_name_bytes:
+            return f"stream '{shown}' has label name too long: '{name[:64]}...'"
+        if _utf8_len(value) > settings.max_label_value_bytes:
+            return f"stream '{shown}' has label value too long for label '{name}'"
+    return None
+
+
+def validate(streams: Iterable[Stream], settings: Settings, now_ns: int | None = None) -> Validated:
+    result = Validated()
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    oldest = now_ns - settings.reject_old_samples_max_age_s * _NS if settings.reject_old_samples_max_age_s else None
+    newest = now_ns + settings.creation_grace_period_s * _NS if settings.creation_grace_period_s else None
+    canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, str | None]] = {}
+
+    for stream in streams:
+        if not stream.entries:
+            continue  # Loki skips empty streams silently
+        labels = tuple(sorted(stream.labels))
+        cached = canonical_cache.get(labels)
+        if cached is None:
+            shown = canonical(labels)
+            cached = canonical_cache[labels] = (shown, _stream_problem(labels, shown, settings))
+        shown, problem = cached
+        if problem is not None:
+            result.rejections.append(Rejection(shown, problem, len(stream.entries)))
+            continue
+        entries = _valid_entries(stream.entries, shown, settings, oldest, newest, result.rejections)
+        if entries:
+            result.streams.append(ValidStream(labels, shown, entries))
+            result.accepted += len(entries)
+    return result
+
+
+def _entry_problem(entry: Entry, shown: str, settings: Settings, oldest: int | None, newest: int | None) -> str | None:
+    timestamp, line, metadata = entry
+    if timestamp == MISSING_TIMESTAMP:
+        return f"entry for stream '{shown}' has no timestamp"
+    if oldest is not None and timestamp < oldest:
+        return (
+            f"entry for stream '{shown}' has timestamp too old: {_iso(timestamp)}, "
+            f"oldest acceptable timestamp is: {_iso(oldest)}"
+        )
+    if newest is not None and timestamp > newest:
+        return f"entry for stream '{shown}' has timestamp too new: {_iso(timestamp)}"
+    max_line = settings.max_line_bytes
+    size = len(line)
+    if size > max_line or (size * 4 > max_line and _utf8_len(line) > max_line):
+        return (
+            f"max entry size '{max_line}' bytes exceeded for stream '{shown}' "
+            f"while adding an entry with length '{_utf8_len(line)}' bytes"
+        )
+    if metadata:
+        if len(metadata) > settings.max_metadata_entries:
+            return (
+                f"stream '{shown}' has too many structured metadata labels: "
+                f"'{len(metadata)}', limit: '{settings.max_metadata_entries}'"
+            )
+        metadata_size = sum(_utf8_len(n) + _utf8_len(v) for n, v in metadata)
+        if metadata_size > settings.max_metadata_bytes:
+            return (
+                f"stream '{shown}' has structured metadata too large: "
+                f"'{metadata_size}' bytes, limit: '{settings.max_metadata_bytes}'"
+            )
+    return None
+
+
+def _valid_entries(
+    entries: list[Entry],
+    shown: str,
+    settings: Settings,
+    oldest: int | None,
+    newest: int | None,
+    rejections: list[Rejection],
+) -> list[Entry]:
+    max_line = settings.max_line_bytes
+    quick_line = max_line // 4  # a line this short in characters is short enough in bytes
+    low = MISSING_TIMESTAMP + 1 if oldest is None else oldest
+    high = newest
+    # Fast scan: most pushes have nothing to reject, so only build a new list on a miss.
+    for index, (timestamp, line, metadata) in enumerate(entries):
+        if len(line) <= quick_line and not metadata and timestamp >= low and (high is None or timestamp <= high):
+            continue
+        if _entry_problem(entries[index], shown, settings, oldest, newest) is None:
+            continue
+        kept = entries[:index]
+        for entry in entries[index:]:
+            problem = _entry_problem(entry, shown, settings, oldest, newest)
+            if problem is None:
+                kept.append(entry)
+            else:
+                rejections.append(Rejection(shown, problem))
+        return kept
+    return entries

@@ -1,0 +1,108 @@
+"""The Prometheus label-string grammar Loki uses (loki-push-protocol.md §4.1)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loki_ingest.errors import DecodeError
+from loki_ingest.labels import canonical, go_quote, parse
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param('{a="b", c="d"}', [("a", "b"), ("c", "d")], id="simple"),
+        pytest.param('{a="b",c="d"}', [("a", "b"), ("c", "d")], id="no-space"),
+        pytest.param("", [], id="empty-string-is-empty-set"),
+        pytest.param("{}", [], id="empty-braces"),
+        pytest.param("  { \t}\n", [], id="whitespace-only-set"),
+        pytest.param('{a="b",}', [("a", "b")], id="trailing-comma"),
+        pytest.param(
+            '{ "foo"="bar2",      "environment"="prod"   }',
+            [("foo", "bar2"), ("environment", "prod")],
+            id="quoted-names-and-free-whitespace",
+        ),
+        pytest.param('{"service.name"="api"}', [("service.name", "api")], id="utf8-dotted-name"),
+        pytest.param('{"名前"="値"}', [("名前", "値")], id="utf8-non-ascii"),
+        pytest.param("{a='single'}", [("a", "single")], id="single-quotes"),
+        pytest.param("{a=`raw\\n`}", [("a", "raw\\n")], id="backtick-raw"),
+        pytest.param('{a="q\\"uote\\\\ \\n\\t"}', [("a", 'q"uote\\ \n\t')], id="go-escapes"),
+        pytest.param('{a="\\x41\\101\\u00e9\\U0001F600"}', [("a", "AAé😀")], id="hex-octal-unicode-escapes"),
+        pytest.param('{a="é😀"}', [("a", "é😀")], id="utf8-values"),
+        pytest.param('metric{a="b"}', [("__name__", "metric"), ("a", "b")], id="metric-name-prefix"),
+        pytest.param('{"metric", a="b"}', [("__name__", "metric"), ("a", "b")], id="bare-string-is-metric-name"),
+        pytest.param('{a="", b="c"}', [("b", "c")], id="empty-values-dropped"),
+        pytest.param('{a="1", a="2"}', [("a", "1"), ("a", "2")], id="duplicates-kept-for-validation"),
+    ],
+)
+def test_parses_the_prometheus_label_grammar(text: str, expected: list[tuple[str, str]]) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('{a="b"', id="unterminated-set"),
+        pytest.param('{a="b}', id="unterminated-string"),
+        pytest.param('{a!="b"}', id="matcher-not-equal"),
+        pytest.param('{a=~"b"}', id="matcher-regex"),
+        pytest.param('{a="b"}}', id="extra-brace"),
+        pytest.param('{{a="b"}}', id="nested-braces"),
+        pytest.param("{a=b}", id="unquoted-value"),
+        pytest.param('{a="\\q"}', id="invalid-escape"),
+        pytest.param("{a='\\\"'}", id="wrong-quote-escape"),
+        pytest.param("{,}", id="lone-comma"),
+        pytest.param('{a="b" c="d"}', id="missing-comma"),
+        pytest.param('{="b"}', id="missing-name"),
+        pytest.param('{""="b"}', id="empty-quoted-name"),
+        pytest.param('{a:b="c"}', id="colon-in-label-name"),
+        pytest.param('{a="line\nbreak"}', id="newline-in-string"),
+        pytest.param('{a="\\uD800"}', id="surrogate-escape"),
+        pytest.param('a b{c="d"}', id="two-metric-names"),
+    ],
+)
+def test_syntax_errors_are_decode_errors(text: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        parse(text)
+    assert "couldn't parse labels" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("plain", '"plain"'),
+        ('q"uote', '"q\\"uote"'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("tab\tnew\nline", '"tab\\tnew\\nline"'),
+        ("bell\a", '"bell\\a"'),
+        ("\x01", '"\\x01"'),
+        ("é", '"é"'),
+        ("\u200b", '"\\u200b"'),
+    ],
+)
+def test_values_are_quoted_like_go_strconv_quote(value: str, quoted: str) -> None:
+    assert go_quote(value) == quoted
+
+
+def test_canonical_form_quotes_only_non_legacy_names() -> None:
+    assert canonical([("a.b", "c"), ("env", "prod")]) == '{"a.b"="c", env="prod"}'
+
+
+label_values = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=20)
+label_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)
+
+
+@given(st.lists(st.tuples(label_names, label_values), max_size=6))
+def test_canonical_output_parses_back_to_the_same_labels(pairs: list[tuple[str, str]]) -> None:
+    assert parse(canonical(pairs)) == pairs
+
+
+@given(st.text(max_size=60))
+def test_arbitrary_text_parses_or_raises_decode_error(text: str) -> None:
+    try:
+        result = parse(text)
+    except DecodeError:
+        return
+    assert all(isinstance(n, str) and isinstance(v, str) and v for n, v in result)
