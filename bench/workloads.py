@@ -26,7 +26,7 @@ ACTIONS = (
     "CreatePublicToken",
 )
 USER_AGENTS = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
     "stytch-go/16.2.0",
     "stytch-node/12.4.1",
@@ -74,7 +74,7 @@ def text_lines(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     words = ("auth", "session", "user", "token", "ok", "failed", "retry", "upstream", "latency", "ms")
     return [
-        f"level=info ts={i} msg=\"{' '.join(rng.choice(words) for _ in range(rng.randrange(30, 200)))}\""
+        f'level=info ts={i} msg="{" ".join(rng.choice(words) for _ in range(rng.randrange(30, 200)))}"'
         for i in range(count)
     ]
 

@@ -18,7 +18,7 @@ import pytest
 
 from local.adapter import build_event
 from loki_ingest import config
-from loki_ingest.auth import SecretUnavailable, SecretVersion
+from loki_ingest.auth import SecretVersion
 from loki_ingest.delivery import FixedDeadline
 from loki_ingest.handler import App
 from tests.support.logproto import protobuf_push
@@ -57,7 +57,7 @@ class FakeFirehose:
     calls: list[list[bytes]] = field(default_factory=list)
     delivered: list[bytes] = field(default_factory=list)
 
-    def put_record_batch(self, *, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> Mapping[str, Any]:  # noqa: N803
+    def put_record_batch(self, *, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> Mapping[str, Any]:
         index = len(self.calls)
         self.calls.append([r["Data"] for r in Records])
         outcome = self.script(index, Records) if self.script else None
@@ -73,8 +73,10 @@ class FakeFirehose:
                 answers.append({"RecordId": f"{index}-{number}"})
         return {"FailedPutCount": sum(1 for c in codes if c), "Encrypted": False, "RequestResponses": answers}
 
-    def describe_delivery_stream(self, *, DeliveryStreamName: str) -> Mapping[str, Any]:  # noqa: N803
-        return {"DeliveryStreamDescription": {"DeliveryStreamName": DeliveryStreamName, "DeliveryStreamStatus": self.status}}
+    def describe_delivery_stream(self, *, DeliveryStreamName: str) -> Mapping[str, Any]:
+        return {
+            "DeliveryStreamDescription": {"DeliveryStreamName": DeliveryStreamName, "DeliveryStreamStatus": self.status}
+        }
 
     def lines(self) -> list[bytes]:
         """Every NDJSON line delivered, in order."""

@@ -23,9 +23,13 @@ class Clock:
         return self.now
 
 
-def authenticator(source: Any, clock: Clock, *, ttl: float = 300, interval: float = 10, grace: float = 86400) -> Authenticator:
+def authenticator(
+    source: Any, clock: Clock, *, ttl: float = 300, interval: float = 10, grace: float = 86400
+) -> Authenticator:
     wall = lambda: clock.now + 1_767_225_600.0  # noqa: E731
-    return Authenticator(source, ttl_s=ttl, refresh_min_interval_s=interval, previous_grace_s=grace, clock=clock, wall_clock=wall)
+    return Authenticator(
+        source, ttl_s=ttl, refresh_min_interval_s=interval, previous_grace_s=grace, clock=clock, wall_clock=wall
+    )
 
 
 def b64(raw: bytes) -> str:
@@ -40,7 +44,7 @@ def b64(raw: bytes) -> str:
         pytest.param(f"  Basic   {b64(b'user:pass')}  ", b"user:pass", id="extra-whitespace"),
         pytest.param(f"Basic {b64(b'user:pa:ss')}", b"user:pa:ss", id="colon-in-password"),
         pytest.param(f"Basic {b64(b':')}", b":", id="empty-user-and-password"),
-        pytest.param(f"Basic {b64(bytes([0xff, 0x3a, 0xfe]))}", b"\xff:\xfe", id="non-utf8-bytes"),
+        pytest.param(f"Basic {b64(bytes([0xFF, 0x3A, 0xFE]))}", b"\xff:\xfe", id="non-utf8-bytes"),
     ],
 )
 def test_parses_basic_credentials(header: str, expected: bytes) -> None:
@@ -74,7 +78,12 @@ def test_right_credentials_pass_and_wrong_ones_are_401() -> None:
     secrets, clock = FakeSecrets(), Clock()
     auth = authenticator(secrets, clock)
     auth.check(basic())
-    for header in (basic(USER, "wrong"), basic("other", PASSWORD), basic(USER, PASSWORD + "x"), basic(USER, PASSWORD[:-1])):
+    for header in (
+        basic(USER, "wrong"),
+        basic("other", PASSWORD),
+        basic(USER, PASSWORD + "x"),
+        basic(USER, PASSWORD[:-1]),
+    ):
         with pytest.raises(Unauthorized):
             auth.check(header)
 
@@ -152,7 +161,9 @@ def test_refresh_on_mismatch_is_rate_limited() -> None:
 @pytest.mark.parametrize(
     ("secret", "fail"),
     [
-        pytest.param(None, SecretUnavailable("cannot read the auth secret (AccessDeniedException)"), id="access-denied"),
+        pytest.param(
+            None, SecretUnavailable("cannot read the auth secret (AccessDeniedException)"), id="access-denied"
+        ),
         pytest.param(None, SecretUnavailable("cannot read the auth secret (ServiceUnavailable)"), id="unavailable"),
         pytest.param("not json", None, id="not-json"),
         pytest.param("[1, 2]", None, id="not-an-object"),
@@ -198,7 +209,7 @@ class StubClient:
     def __init__(self, responses: dict[str, Any]) -> None:
         self.responses = responses
 
-    def get_secret_value(self, *, SecretId: str, VersionStage: str) -> Any:  # noqa: N803
+    def get_secret_value(self, *, SecretId: str, VersionStage: str) -> Any:
         value = self.responses[VersionStage]
         if isinstance(value, BaseException):
             raise value

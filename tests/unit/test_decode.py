@@ -102,7 +102,9 @@ def test_unframed_protobuf_is_rejected_since_loki_requires_snappy() -> None:
     [("/loki/api/v1/push", False), ("/LOKI/API/V1/push", False), ("/api/prom/push", True)],
 )
 def test_json_dialect_is_chosen_by_path(path: str, legacy: bool) -> None:
-    legacy_body = json.dumps({"streams": [{"labels": '{a="b"}', "entries": [{"ts": "1970-01-01T00:00:00.000000001Z", "line": "x"}]}]}).encode()
+    legacy_body = json.dumps(
+        {"streams": [{"labels": '{a="b"}', "entries": [{"ts": "1970-01-01T00:00:00.000000001Z", "line": "x"}]}]}
+    ).encode()
     streams = decode_body(
         legacy_body, path=path, content_type="application/json", content_encoding=None, max_decompressed_bytes=1 << 20
     )

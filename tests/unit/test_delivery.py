@@ -26,7 +26,9 @@ def deliverer(client: Any, **overrides: Any) -> tuple[Deliverer, list[float]]:
 
 
 def client_error(code: str, status: int) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutRecordBatch")
+    return ClientError(
+        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutRecordBatch"
+    )
 
 
 def test_all_records_accepted_in_one_call() -> None:
@@ -90,7 +92,8 @@ def test_transient_whole_call_errors_are_retried(error: BaseException) -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["ResourceNotFoundException", "InvalidArgumentException", "AccessDeniedException", "InvalidKMSResourceException"]
+    "code",
+    ["ResourceNotFoundException", "InvalidArgumentException", "AccessDeniedException", "InvalidKMSResourceException"],
 )
 def test_permanent_errors_fail_fast_with_503(code: str) -> None:
     fake = FakeFirehose(lambda call, records: client_error(code, 400))
@@ -174,7 +177,7 @@ def test_works_against_a_real_boto3_client_with_stubber() -> None:
         {"DeliveryStreamName": "test-stream", "Records": [{"Data": b"2\n"}]},
     )
     with stubber:
-        sink, sleeps = deliverer(client)
+        sink, _sleeps = deliverer(client)
         report = sink.deliver([[b"1\n", b"2\n"]], deadline())
         stubber.assert_no_pending_responses()
     assert (report.records, report.calls, report.retries) == (2, 3, 2)

@@ -14,7 +14,13 @@ from loki_ingest import handler as handler_module
 from loki_ingest.auth import SecretUnavailable
 from tests.conftest import NOW_NS, PASSWORD, SAMPLE_V1, Harness, basic, event, load_event, v1_body
 
-EVENT_KINDS = ["push_json_event", "push_json_gzip_event", "push_json_deflate_event", "push_protobuf_event", "push_legacy_event"]
+EVENT_KINDS = [
+    "push_json_event",
+    "push_json_gzip_event",
+    "push_json_deflate_event",
+    "push_protobuf_event",
+    "push_legacy_event",
+]
 
 
 @pytest.mark.parametrize("kind", EVENT_KINDS)
@@ -66,7 +72,9 @@ def test_the_aws_documentation_event_is_handled(harness: Harness) -> None:
     assert record["timestamp"] == "2026-01-01T00:00:00.123000000Z"
 
 
-def test_loki_mode_answers_204_with_an_empty_body(make_app: Callable[..., Harness], push_json_event: dict[str, Any]) -> None:
+def test_loki_mode_answers_204_with_an_empty_body(
+    make_app: Callable[..., Harness], push_json_event: dict[str, Any]
+) -> None:
     result = make_app(success_status=204)(push_json_event)
     assert result["statusCode"] == 204 and result["body"] == ""
 
@@ -87,7 +95,10 @@ def test_an_empty_push_is_harmless(harness: Harness, body: bytes) -> None:
 def test_partial_success_delivers_valid_entries_and_lists_the_rejected(harness: Harness) -> None:
     body = v1_body(
         [
-            ({"app": "ok"}, [[str(NOW_NS), "good one"], [str(NOW_NS + 1), "x" * 300_000], [str(NOW_NS + 2), "good two"]]),
+            (
+                {"app": "ok"},
+                [[str(NOW_NS), "good one"], [str(NOW_NS + 1), "x" * 300_000], [str(NOW_NS + 2), "good two"]],
+            ),
             ({"app": "dup"}, [[str(NOW_NS), "kept"]]),
         ]
     )
@@ -126,11 +137,17 @@ def test_trailing_slash_is_tolerated(harness: Harness) -> None:
 
 CLIENT_ERRORS = [
     pytest.param(event(body=b"not json"), 400, "invalid JSON", id="malformed-json"),
-    pytest.param(event(body=SAMPLE_V1, content_type=None), 400, "Content-Type header is required", id="no-content-type"),
+    pytest.param(
+        event(body=SAMPLE_V1, content_type=None), 400, "Content-Type header is required", id="no-content-type"
+    ),
     pytest.param(event(body=SAMPLE_V1, content_encoding="br"), 400, "not supported", id="brotli"),
     pytest.param(event(body=SAMPLE_V1[:-5]), 400, "invalid JSON", id="truncated-json"),
-    pytest.param(event(body=gzip.compress(SAMPLE_V1)[:-12], content_encoding="gzip"), 400, "truncated", id="truncated-gzip"),
-    pytest.param(event(body=b"\x00garbage", content_type="application/x-protobuf"), 400, "snappy", id="garbage-protobuf"),
+    pytest.param(
+        event(body=gzip.compress(SAMPLE_V1)[:-12], content_encoding="gzip"), 400, "truncated", id="truncated-gzip"
+    ),
+    pytest.param(
+        event(body=b"\x00garbage", content_type="application/x-protobuf"), 400, "snappy", id="garbage-protobuf"
+    ),
     pytest.param(event(body=SAMPLE_V1, auth=None), 401, "authentication required", id="no-credentials"),
     pytest.param(event(body=SAMPLE_V1, auth=basic(password="wrong")), 401, "invalid username", id="wrong-password"),
     pytest.param(event(body=SAMPLE_V1, auth="Bearer token"), 401, "Basic", id="wrong-scheme"),
@@ -183,7 +200,9 @@ def test_an_unreadable_secret_is_503_with_retry_after(harness: Harness, push_jso
     assert harness.firehose.calls == []
 
 
-def test_a_failing_firehose_is_503_with_retry_after_never_2xx(harness: Harness, push_json_event: dict[str, Any]) -> None:
+def test_a_failing_firehose_is_503_with_retry_after_never_2xx(
+    harness: Harness, push_json_event: dict[str, Any]
+) -> None:
     harness.firehose.script = lambda call, records: ["ServiceUnavailableException"] * len(records)
     result = harness(push_json_event)
     assert result["statusCode"] == 503 and int(result["headers"]["retry-after"]) >= 1

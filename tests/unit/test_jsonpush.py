@@ -128,7 +128,7 @@ REJECTED = [
     pytest.param(v1([{"stream": {"a-b": "c"}, "values": []}]), "invalid label name", id="dashed-label-name"),
     pytest.param(v1([{"stream": {"1a": "c"}, "values": []}]), "invalid label name", id="digit-first-label-name"),
     pytest.param(v1([{"stream": {"é": "c"}, "values": []}]), "invalid label name", id="non-ascii-label-name"),
-    pytest.param(v1([{"stream": {"a": "b"}, "values": {}}]), "\"values\" must be an array", id="values-object"),
+    pytest.param(v1([{"stream": {"a": "b"}, "values": {}}]), '"values" must be an array', id="values-object"),
     pytest.param(v1([{"stream": {"a": "b"}, "values": ["x"]}]), "must be an array [timestamp", id="entry-string"),
     pytest.param(v1([{"stream": {"a": "b"}, "values": [[1570818238, "x"]]}]), "must be a string", id="ts-number"),
     pytest.param(v1([{"stream": {"a": "b"}, "values": [["", "x"]]}]), "not an integer", id="ts-empty"),
@@ -194,10 +194,12 @@ def test_legacy_json_decodes_label_strings_and_rfc3339() -> None:
     ("doc", "message"),
     [
         pytest.param({"streams": [{"labels": "{a=b}", "entries": []}]}, "couldn't parse labels", id="bad-labels"),
-        pytest.param({"streams": [{"labels": 5, "entries": []}]}, "\"labels\" must be a string", id="labels-number"),
+        pytest.param({"streams": [{"labels": 5, "entries": []}]}, '"labels" must be a string', id="labels-number"),
         pytest.param({"streams": [{"labels": "{}", "entries": [{"ts": 5}]}]}, "RFC 3339", id="ts-number"),
         pytest.param({"streams": [{"labels": "{}", "entries": [{"ts": "yesterday"}]}]}, "RFC 3339", id="ts-word"),
-        pytest.param({"streams": [{"labels": "{}", "entries": [{"ts": "2019-02-31T00:00:00Z"}]}]}, "range", id="feb-31"),
+        pytest.param(
+            {"streams": [{"labels": "{}", "entries": [{"ts": "2019-02-31T00:00:00Z"}]}]}, "range", id="feb-31"
+        ),
         pytest.param({"streams": [{"labels": "{}", "entries": ["x"]}]}, "must be an object", id="entry-string"),
         pytest.param(
             {"streams": [{"labels": "{}", "entries": [{"ts": "2019-09-13T18:32:22Z", "line": 1}]}]},

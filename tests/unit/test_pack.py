@@ -46,7 +46,9 @@ def test_packing_boundaries(lines: list[bytes], records_per_batch: list[int]) ->
     assert b"".join(r for b in batches for r in b) == b"".join(lines)
 
 
-@pytest.mark.parametrize(("count", "expected"), [(500, [500]), (501, [500, 1]), (1000, [500, 500]), (1001, [500, 500, 1])])
+@pytest.mark.parametrize(
+    ("count", "expected"), [(500, [500]), (501, [500, 1]), (1000, [500, 500]), (1001, [500, 500, 1])]
+)
 def test_500_record_boundary(count: int, expected: list[int]) -> None:
     # Lines just over half a record each force one line per record.
     size = 600 * KIB

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,7 +65,7 @@ def test_reference_library_encodes_v1_byte_for_byte() -> None:
 
 
 def test_decodes_the_documented_timestamp_with_exact_nanoseconds() -> None:
-    body = stream("{a=\"b\"}", entry(ld(1, bytes.fromhex("0880e2cfaa0610959aef3a")), ld(2, b"x")))
+    body = stream('{a="b"}', entry(ld(1, bytes.fromhex("0880e2cfaa0610959aef3a")), ld(2, b"x")))
     (only,) = decode_push_request(body)
     assert only.entries[0][0] == 1_700_000_000_123_456_789
 
@@ -214,10 +216,8 @@ def test_random_push_requests_from_the_reference_encoder_decode_to_the_same_mode
 @settings(max_examples=2000, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_only_ever_raise_our_decode_errors(data: bytes) -> None:
-    try:
+    with contextlib.suppress(DecodeError, PayloadTooLarge):
         decode_push_request(data)
-    except (DecodeError, PayloadTooLarge):
-        pass
 
 
 @settings(max_examples=500, deadline=None)
@@ -225,7 +225,5 @@ def test_random_bytes_only_ever_raise_our_decode_errors(data: bytes) -> None:
 def test_truncating_a_valid_message_anywhere_never_crashes(draw: st.DataObject) -> None:
     body = encode_push([('{app="x", env="y"}', [(1, "line one", [("k", "v")]), (2, "two", [])])])
     cut = draw.draw(st.integers(min_value=0, max_value=len(body) - 1))
-    try:
+    with contextlib.suppress(DecodeError):
         decode_push_request(body[:cut])
-    except DecodeError:
-        pass

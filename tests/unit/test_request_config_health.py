@@ -31,7 +31,11 @@ from loki_ingest.request import from_event
     ],
 )
 def test_body_is_always_bytes(body: str | None, is_base64: bool, expected: bytes) -> None:
-    event: dict[str, Any] = {"rawPath": "/x", "requestContext": {"http": {"method": "post"}}, "isBase64Encoded": is_base64}
+    event: dict[str, Any] = {
+        "rawPath": "/x",
+        "requestContext": {"http": {"method": "post"}},
+        "isBase64Encoded": is_base64,
+    }
     if body is not None:
         event["body"] = body
     request = from_event(event, max_body_bytes=100)
@@ -51,7 +55,11 @@ def test_headers_are_lowercased_and_non_strings_dropped() -> None:
         pytest.param({"body": 123}, BadRequest, id="body-not-string"),
         pytest.param({"body": "%%%", "isBase64Encoded": True}, BadRequest, id="bad-base64"),
         pytest.param({"body": "x" * 101}, PayloadTooLarge, id="text-too-large"),
-        pytest.param({"body": base64.b64encode(b"x" * 101).decode(), "isBase64Encoded": True}, PayloadTooLarge, id="b64-too-large"),
+        pytest.param(
+            {"body": base64.b64encode(b"x" * 101).decode(), "isBase64Encoded": True},
+            PayloadTooLarge,
+            id="b64-too-large",
+        ),
         pytest.param({"body": "A" * 1000, "isBase64Encoded": True}, PayloadTooLarge, id="b64-precheck"),
     ],
 )
@@ -80,7 +88,15 @@ def test_adapter_builds_events_the_way_function_urls_do() -> None:
 
 
 def test_adapter_maps_responses_back_to_http() -> None:
-    response = to_http({"statusCode": 201, "headers": {"a": "b"}, "body": base64.b64encode(b"\x01").decode(), "isBase64Encoded": True, "cookies": ["k=v"]})
+    response = to_http(
+        {
+            "statusCode": 201,
+            "headers": {"a": "b"},
+            "body": base64.b64encode(b"\x01").decode(),
+            "isBase64Encoded": True,
+            "cookies": ["k=v"],
+        }
+    )
     assert (response.status, response.body) == (201, b"\x01")
     assert ("set-cookie", "k=v") in response.headers
     assert to_http({"hello": 1}).status == 200
@@ -135,7 +151,7 @@ class Describe:
         self.answer = answer
         self.calls = 0
 
-    def describe_delivery_stream(self, *, DeliveryStreamName: str) -> Any:  # noqa: N803
+    def describe_delivery_stream(self, *, DeliveryStreamName: str) -> Any:
         self.calls += 1
         if isinstance(self.answer, BaseException):
             raise self.answer

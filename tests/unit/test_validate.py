@@ -11,7 +11,9 @@ from tests.conftest import NOW_NS, make_settings
 S = 1_000_000_000
 
 
-def one(entries: list[tuple[int, str, tuple[tuple[str, str], ...]]], labels: list[tuple[str, str]] | None = None) -> Stream:
+def one(
+    entries: list[tuple[int, str, tuple[tuple[str, str], ...]]], labels: list[tuple[str, str]] | None = None
+) -> Stream:
     return Stream(labels if labels is not None else [("app", "x")], entries)
 
 
@@ -50,18 +52,25 @@ def test_stream_level_rules_reject_the_whole_stream(
 
 ENTRY_CASES = [
     pytest.param((MISSING_TIMESTAMP, "x", ()), {}, "has no timestamp", id="no-timestamp"),
-    pytest.param((NOW_NS - 8 * 86400 * S, "x", ()), {"reject_old_samples_max_age_s": 7 * 86400}, "too old", id="too-old"),
+    pytest.param(
+        (NOW_NS - 8 * 86400 * S, "x", ()), {"reject_old_samples_max_age_s": 7 * 86400}, "too old", id="too-old"
+    ),
     pytest.param((NOW_NS - 8 * 86400 * S, "x", ()), {}, None, id="old-accepted-by-default"),
     pytest.param((NOW_NS + 11 * 60 * S, "x", ()), {"creation_grace_period_s": 600}, "too new", id="too-new"),
     pytest.param((NOW_NS + 11 * 60 * S, "x", ()), {}, None, id="future-accepted-by-default"),
     pytest.param((0, "x", ()), {}, None, id="epoch-accepted"),
-    pytest.param((NOW_NS, "x" * (256 * 1024 + 1), ()), {}, "max entry size '262144' bytes exceeded", id="line-too-long"),
+    pytest.param(
+        (NOW_NS, "x" * (256 * 1024 + 1), ()), {}, "max entry size '262144' bytes exceeded", id="line-too-long"
+    ),
     pytest.param((NOW_NS, "x" * (256 * 1024), ()), {}, None, id="line-at-limit"),
     pytest.param((NOW_NS, "é" * (128 * 1024 + 1), ()), {}, "exceeded", id="line-too-long-in-utf8-bytes"),
     pytest.param((NOW_NS, "x" * 200, ()), {"max_line_bytes": 100}, "max entry size '100'", id="configured-line-limit"),
     pytest.param((NOW_NS, "", ()), {}, None, id="empty-line-accepted"),
     pytest.param(
-        (NOW_NS, "x", tuple((f"k{i}", "v") for i in range(129))), {}, "too many structured metadata", id="metadata-count"
+        (NOW_NS, "x", tuple((f"k{i}", "v") for i in range(129))),
+        {},
+        "too many structured metadata",
+        id="metadata-count",
     ),
     pytest.param((NOW_NS, "x", (("k", "v" * 65536),)), {}, "structured metadata too large", id="metadata-size"),
 ]

@@ -1,0 +1,25 @@
+# Dev: cheap and disposable. Short retention, objects expire, buckets and secret can be
+# destroyed immediately, and Firehose flushes every minute so pushes show up quickly.
+module "loki_ingest" {
+  source = "../../modules/loki-ingest"
+
+  name            = var.name
+  lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda.zip")
+
+  username         = var.username
+  password_version = var.password_version
+
+  log_retention_days                  = 14
+  firehose_buffering_interval_seconds = 60
+  firehose_buffering_size_mb          = 5
+  expiration_days                     = 90
+  noncurrent_version_expiration_days  = 7
+  force_destroy                       = true
+  secret_recovery_window_days         = 0
+  previous_password_grace_seconds     = 3600
+  enforce_tls                         = var.enforce_tls
+
+  tags = {
+    environment = "dev"
+  }
+}

@@ -1,0 +1,28 @@
+# Prod: durable and locked down. Long retention, customer managed KMS everywhere,
+# reserved concurrency, buckets that refuse to be destroyed with data in them, and a
+# 30-day recovery window on the credentials secret.
+module "loki_ingest" {
+  source = "../../modules/loki-ingest"
+
+  name            = var.name
+  lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda.zip")
+
+  username         = var.username
+  password_version = var.password_version
+
+  reserved_concurrency        = var.reserved_concurrency
+  log_retention_days          = 365
+  expiration_days             = var.expiration_days
+  force_destroy               = false
+  secret_recovery_window_days = 30
+
+  s3_kms_key_arn       = aws_kms_key.this.arn
+  firehose_kms_key_arn = aws_kms_key.this.arn
+  secret_kms_key_arn   = aws_kms_key.this.arn
+  lambda_kms_key_arn   = aws_kms_key.this.arn
+  logs_kms_key_arn     = aws_kms_key.this.arn
+
+  tags = {
+    environment = "prod"
+  }
+}

@@ -1,0 +1,70 @@
+"""What `make deploy-local` left in .local/: Terraform outputs and the emulator endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REGION = "us-east-1"
+
+
+class NotDeployed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LocalState:
+    state_dir: Path
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        path = self.state_dir / "outputs.json"
+        if not path.exists():
+            raise NotDeployed("no local deployment found: run `make deploy-local` (or `make run`) first")
+        raw = json.loads(path.read_text())
+        return {name: item["value"] for name, item in raw.items()}
+
+    @property
+    def endpoint_url(self) -> str:
+        tfvars = self.state_dir / "local.tfvars"
+        if not tfvars.exists():
+            raise NotDeployed("no local deployment found: run `make deploy-local` (or `make run`) first")
+        match = re.search(r'aws_endpoint_url\s*=\s*"([^"]+)"', tfvars.read_text())
+        if not match:
+            raise NotDeployed(f"{tfvars} has no aws_endpoint_url")
+        return match.group(1)
+
+    def aws_env(self) -> dict[str, str]:
+        """Environment that points boto3 (and the handler) at the emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_XRAY_SDK_ENABLED": "false",
+        }
+
+    def apply_aws_env(self) -> None:
+        os.environ.update(self.aws_env())
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        env = self.aws_env()
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def credentials(self) -> tuple[str, str]:
+        secret = self.client("secretsmanager").get_secret_value(SecretId=self.outputs["secret_arn"])
+        doc = json.loads(secret["SecretString"])
+        return str(doc["username"]), str(doc["password"])

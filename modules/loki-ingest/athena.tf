@@ -1,0 +1,115 @@
+# Optional Athena access: one table over the NDJSON records, partitioned by the
+# year=/month=/day=/hour= prefix with partition projection (no crawlers, no MSCK REPAIR).
+
+locals {
+  glue_database_name = coalesce(var.glue_database_name, "${replace(var.name, "-", "_")}_logs")
+  data_location      = "s3://${local.bucket_id}/${var.s3_prefix_root}"
+}
+
+resource "aws_glue_catalog_database" "this" {
+  count       = var.enable_athena ? 1 : 0
+  name        = local.glue_database_name
+  description = "Logs delivered by the ${var.name} Loki push endpoint"
+  tags        = local.tags
+}
+
+resource "aws_glue_catalog_table" "records" {
+  count         = var.enable_athena ? 1 : 0
+  name          = "records"
+  database_name = aws_glue_catalog_database.this[0].name
+  description   = "One row per pushed log entry (NDJSON written by Firehose)"
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    "EXTERNAL"                  = "TRUE"
+    "classification"            = "json"
+    "projection.enabled"        = "true"
+    "projection.year.type"      = "integer"
+    "projection.year.range"     = "${var.athena_projection_start_year},2100"
+    "projection.month.type"     = "integer"
+    "projection.month.range"    = "1,12"
+    "projection.month.digits"   = "2"
+    "projection.day.type"       = "integer"
+    "projection.day.range"      = "1,31"
+    "projection.day.digits"     = "2"
+    "projection.hour.type"      = "integer"
+    "projection.hour.range"     = "0,23"
+    "projection.hour.digits"    = "2"
+    "storage.location.template" = "${local.data_location}year=$${year}/month=$${month}/day=$${day}/hour=$${hour}/"
+  }
+
+  partition_keys {
+    name = "year"
+    type = "int"
+  }
+  partition_keys {
+    name = "month"
+    type = "int"
+  }
+  partition_keys {
+    name = "day"
+    type = "int"
+  }
+  partition_keys {
+    name = "hour"
+    type = "int"
+  }
+
+  storage_descriptor {
+    location      = local.data_location
+    input_format  = "org.apache.hadoop.mapred.TextInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+
+    ser_de_info {
+      name                  = "openx-json"
+      serialization_library = "org.openx.data.jsonserde.JsonSerDe"
+      parameters = {
+        # Every line is valid JSON by construction; a bad object must not fail whole queries.
+        "ignore.malformed.json" = "true"
+        # `timestamp` is reserved in Athena DDL; expose the record's field as `ts`.
+        "mapping.ts" = "timestamp"
+      }
+    }
+
+    columns {
+      name    = "ts"
+      type    = "string"
+      comment = "Entry time, RFC 3339 UTC with nanoseconds"
+    }
+    columns {
+      name    = "timestamp_ns"
+      type    = "string"
+      comment = "Entry time as exact integer nanoseconds"
+    }
+    columns {
+      name    = "stream"
+      type    = "map<string,string>"
+      comment = "Loki stream labels"
+    }
+    columns {
+      name    = "record"
+      type    = "string"
+      comment = "The line as JSON: the event object itself, or {\"message\": line}; use json_extract_scalar"
+    }
+    columns {
+      name    = "metadata"
+      type    = "map<string,string>"
+      comment = "Loki structured metadata"
+    }
+    columns {
+      name    = "id"
+      type    = "string"
+      comment = "blake2b-128 of (labels, timestamp, line): identical for duplicates of the same entry"
+    }
+    columns {
+      name    = "line"
+      type    = "string"
+      comment = "Exact original line, only for JSON lines that contained CR/LF"
+    }
+    columns {
+      name    = "line_base64"
+      type    = "string"
+      comment = "Exact original bytes, only for lines that were not valid UTF-8"
+    }
+  }
+}

@@ -1,0 +1,81 @@
+resource "aws_cloudwatch_log_group" "lambda" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 365); dev keeps 14 days of request logs by choice.
+  #checkov:skip=CKV_AWS_158:KMS for logs is the optional logs_kms_key_arn variable; the logs hold request metadata, never payloads or credentials.
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Function URL invocations are synchronous; a DLQ only applies to asynchronous invokes.
+  #checkov:skip=CKV_AWS_117:The function only calls public AWS APIs; a VPC would add NAT or endpoint cost and nothing to protect.
+  #checkov:skip=CKV_AWS_272:Code signing is the optional code_signing_config_arn variable.
+  #checkov:skip=CKV_AWS_173:Environment holds only names and ARNs (the password is in Secrets Manager); a CMK is the optional lambda_kms_key_arn variable.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is the reserved_concurrency variable (prod sets it); a default reservation fails on new accounts whose quota is 10.
+  function_name = local.function_name
+  description   = "Loki push endpoint (function URL) delivering to Firehose ${local.stream_name}"
+  role          = aws_iam_role.lambda.arn
+
+  filename         = var.lambda_zip_path
+  source_code_hash = filebase64sha256(var.lambda_zip_path)
+  handler          = "loki_ingest.handler.handler"
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  memory_size      = var.lambda_memory_mb
+  timeout          = var.lambda_timeout_seconds
+
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
+  kms_key_arn                    = var.lambda_kms_key_arn
+  code_signing_config_arn        = var.code_signing_config_arn
+
+  environment {
+    variables = merge(
+      {
+        FIREHOSE_DELIVERYSTREAM_NAME       = aws_kinesis_firehose_delivery_stream.this.name
+        AUTH_SECRET_ARN                    = aws_secretsmanager_secret.auth.arn
+        SUCCESS_STATUS_CODE                = tostring(var.success_status_code)
+        MAX_LINE_BYTES                     = tostring(var.max_line_bytes)
+        MAX_DECOMPRESSED_BYTES             = tostring(var.max_decompressed_bytes)
+        REJECT_OLD_SAMPLES_MAX_AGE_SECONDS = tostring(var.reject_old_samples_max_age_seconds)
+        CREATION_GRACE_PERIOD_SECONDS      = tostring(var.creation_grace_period_seconds)
+        SECRET_CACHE_TTL_SECONDS           = tostring(var.secret_cache_ttl_seconds)
+        PREVIOUS_PASSWORD_GRACE_SECONDS    = tostring(var.previous_password_grace_seconds)
+        TRACING_ENABLED                    = tostring(var.tracing_sdk_enabled)
+        LOG_LEVEL                          = var.log_level
+      },
+      var.extra_environment,
+    )
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.lambda.name
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_iam_role_policy.lambda, aws_cloudwatch_log_group.lambda]
+}
+
+# Auth is HTTP Basic, checked in the handler against Secrets Manager: Loki clients
+# (Stytch, Promtail, Alloy) cannot sign requests with SigV4.
+resource "aws_lambda_function_url" "this" {
+  #checkov:skip=CKV_AWS_258:Loki clients send HTTP Basic, not SigV4; credentials are verified in the handler against Secrets Manager.
+  function_name      = aws_lambda_function.this.function_name
+  authorization_type = "NONE"
+  invoke_mode        = "BUFFERED"
+}
+
+resource "aws_lambda_permission" "function_url" {
+  #checkov:skip=CKV_AWS_301:A public function URL needs principal "*"; the statement is limited to AuthType NONE URL invokes and Basic auth is enforced in code.
+  statement_id           = "AllowPublicFunctionUrlInvoke"
+  action                 = "lambda:InvokeFunctionUrl"
+  function_name          = aws_lambda_function.this.function_name
+  principal              = "*"
+  function_url_auth_type = "NONE"
+}

@@ -1,0 +1,104 @@
+output "function_url" {
+  description = "The function URL (https://<url-id>.lambda-url.<region>.on.aws/)."
+  value       = aws_lambda_function_url.this.function_url
+}
+
+output "push_url" {
+  description = "Full Loki push URL for clients that take a URL (Promtail, Alloy, libraries)."
+  value       = "${trimsuffix(aws_lambda_function_url.this.function_url, "/")}/loki/api/v1/push"
+}
+
+output "stytch_hostname" {
+  description = "Paste into Stytch > Event Log Streaming > Grafana Loki > Hostname (Stytch adds https:// and /loki/api/v1/push)."
+  value       = trimsuffix(trimprefix(aws_lambda_function_url.this.function_url, "https://"), "/")
+}
+
+output "username" {
+  description = "HTTP Basic username."
+  value       = var.username
+}
+
+output "secret_arn" {
+  description = "ARN of the Secrets Manager secret holding {\"username\",\"password\"}. The password is never in Terraform state or outputs."
+  value       = aws_secretsmanager_secret.auth.arn
+}
+
+output "secret_name" {
+  description = "Name of the credentials secret."
+  value       = aws_secretsmanager_secret.auth.name
+}
+
+output "password_command" {
+  description = "Command that prints the current password."
+  value       = "aws secretsmanager get-secret-value --secret-id '${aws_secretsmanager_secret.auth.arn}' --query SecretString --output text | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"password\"])'"
+}
+
+output "bucket_name" {
+  description = "Bucket the logs land in."
+  value       = local.bucket_id
+}
+
+output "bucket_arn" {
+  description = "ARN of the log bucket."
+  value       = local.bucket_arn
+}
+
+output "access_log_bucket_name" {
+  description = "Bucket receiving S3 server access logs (null when disabled)."
+  value       = try(aws_s3_bucket.access_logs[0].id, null)
+}
+
+output "s3_prefix" {
+  description = "Firehose key prefix of the log objects."
+  value       = local.s3_prefix
+}
+
+output "firehose_stream_name" {
+  description = "Name of the Firehose delivery stream."
+  value       = aws_kinesis_firehose_delivery_stream.this.name
+}
+
+output "firehose_stream_arn" {
+  description = "ARN of the Firehose delivery stream."
+  value       = aws_kinesis_firehose_delivery_stream.this.arn
+}
+
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "firehose_role_arn" {
+  description = "ARN of the role Firehose uses to write to S3."
+  value       = aws_iam_role.firehose.arn
+}
+
+output "lambda_log_group_name" {
+  description = "CloudWatch log group of the function (one JSON line per request)."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "glue_database_name" {
+  description = "Glue database for Athena (null when enable_athena is false)."
+  value       = try(aws_glue_catalog_database.this[0].name, null)
+}
+
+output "glue_table_name" {
+  description = "Glue table for Athena (null when enable_athena is false)."
+  value       = try(aws_glue_catalog_table.records[0].name, null)
+}
+
+output "invoke_function_permission_command" {
+  description = "Only needed with hashicorp/aws < 6.28: adds the lambda:InvokeFunction statement (InvokedViaFunctionUrl) that function URLs created since October 2025 require. Provider >= 6.28 adds it when it creates the URL."
+  value       = "aws lambda add-permission --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
+}
