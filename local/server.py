@@ -126,22 +126,41 @@ class FunctionUrlHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-def handler_env(outputs: Mapping[str, Any]) -> dict[str, str]:
-    """Handler settings from the Terraform outputs (plus any overrides in os.environ)."""
+# Handler settings that may be overridden from the shell, e.g. SUCCESS_STATUS_CODE=204 make run.
+SETTING_PREFIXES = (
+    "SUCCESS_",
+    "MAX_",
+    "SECRET_",
+    "PREVIOUS_",
+    "LOG_LEVEL",
+    "RETRY_",
+    "DEADLINE_",
+    "HEALTH_",
+    "AUTH_REFRESH_",
+)
+
+
+def handler_env(outputs: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Handler settings from the Terraform outputs, shell overrides, then explicit ones."""
     env = {
         "FIREHOSE_DELIVERYSTREAM_NAME": str(outputs["firehose_stream_name"]),
         "AUTH_SECRET_ARN": str(outputs["secret_arn"]),
     }
-    for key, value in os.environ.items():
-        if key.startswith(("SUCCESS_", "MAX_", "SECRET_", "PREVIOUS_", "LOG_LEVEL", "RETRY_", "DEADLINE_", "HEALTH_")):
-            env[key] = value
+    env.update({key: value for key, value in os.environ.items() if key.startswith(SETTING_PREFIXES)})
+    env.update(overrides or {})
     return env
 
 
 def make_server(
-    outputs: Mapping[str, Any], port: int, *, host: str = "127.0.0.1", timeout_s: float = 15.0, quiet: bool = False
+    outputs: Mapping[str, Any],
+    port: int,
+    *,
+    host: str = "127.0.0.1",
+    timeout_s: float = 15.0,
+    quiet: bool = False,
+    overrides: Mapping[str, str] | None = None,
 ) -> FunctionUrlServer:
-    app = App.from_environment(handler_env(outputs))
+    app = App.from_environment(handler_env(outputs, overrides))
     return FunctionUrlServer((host, port), app, timeout_s=timeout_s, quiet=quiet)
 
 

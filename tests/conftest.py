@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from local.adapter import build_event
+from local.emulator import free_port, spawn, stop_process
 from loki_ingest import config
 from loki_ingest.auth import SecretVersion
 from loki_ingest.delivery import FixedDeadline
@@ -28,10 +29,36 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_XRAY_SDK_ENABLED", "false")
 os.environ.setdefault("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
 
+ROOT = Path(__file__).resolve().parent.parent
 USER = "stytch-logs-ingestion"
 PASSWORD = "s3cretPassw0rd"
 NOW_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 EVENTS_DIR = Path(__file__).parent / "events"
+
+
+def terraform_env(data_dir: Path) -> dict[str, str]:
+    """Environment for terraform subprocesses: the CLI config `make tfrc` writes (offline
+    provider mirror) unless a usable one is configured, and a private data dir."""
+    env = dict(os.environ)
+    configured = env.get("TF_CLI_CONFIG_FILE")
+    ours = ROOT / ".tfcli" / "terraformrc"
+    if (not configured or not Path(configured).exists()) and ours.exists():
+        env["TF_CLI_CONFIG_FILE"] = str(ours)
+    env.update({"TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"})
+    return env
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-soak", action="store_true", default=False, help="run the long soak variants (make soak)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-soak"):
+        return
+    skip = pytest.mark.skip(reason="long variant: run with `make soak`")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
 
 
 def basic(user: str = USER, password: str = PASSWORD) -> str:
@@ -254,3 +281,15 @@ def healthz_event() -> dict[str, Any]:
 def load_event(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
     return data
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real moto server (the local AWS emulator) on a free loopback port, per session."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    port = free_port()
+    process = spawn(port, log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)

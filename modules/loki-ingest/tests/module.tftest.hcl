@@ -1,0 +1,298 @@
+# Module tests, run with the real hashicorp/aws provider against a local moto server:
+# Terraform 1.11's mock_provider refuses configurations with ephemeral resources.
+#
+#   AWS_ENDPOINT_URL=http://127.0.0.1:<port> terraform test -var lambda_zip_path=<abs path>
+#
+# tests/terraform/test_terraform.py starts moto on a free port and runs this. The endpoint
+# comes from the environment (the provider honours AWS_ENDPOINT_URL) and the zip path from
+# -var: a value in the variables block below would take precedence over the command line.
+
+variables {
+  name          = "tftest-loki"
+  force_destroy = true
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+}
+
+# --- validation rules (plan only) -------------------------------------------------------
+
+run "rejects_invalid_name" {
+  command = plan
+  variables {
+    name = "Bad_Name"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_buffering_outside_aws_ranges" {
+  command = plan
+  variables {
+    firehose_buffering_size_mb          = 129
+    firehose_buffering_interval_seconds = 901
+  }
+  expect_failures = [var.firehose_buffering_size_mb, var.firehose_buffering_interval_seconds]
+}
+
+run "rejects_error_prefix_without_error_output_type" {
+  command = plan
+  variables {
+    s3_error_prefix = "errors/!{timestamp:yyyy}/"
+  }
+  expect_failures = [var.s3_error_prefix]
+}
+
+run "rejects_error_prefix_with_a_stray_expression" {
+  command = plan
+  variables {
+    s3_error_prefix = "errors/!{firehose:error-output-type}/!{oops/"
+  }
+  expect_failures = [var.s3_error_prefix]
+}
+
+run "rejects_prefix_root_without_trailing_slash" {
+  command = plan
+  variables {
+    s3_prefix_root = "logs"
+  }
+  expect_failures = [var.s3_prefix_root]
+}
+
+run "rejects_line_size_over_a_firehose_record" {
+  command = plan
+  variables {
+    max_line_bytes = 1048576
+  }
+  expect_failures = [var.max_line_bytes]
+}
+
+run "rejects_standard_ia_before_30_days" {
+  command = plan
+  variables {
+    transition_to_ia_days = 7
+  }
+  expect_failures = [var.transition_to_ia_days]
+}
+
+run "rejects_expiration_before_transition" {
+  command = plan
+  variables {
+    transition_to_ia_days = 60
+    expiration_days       = 30
+  }
+  expect_failures = [var.expiration_days]
+}
+
+run "rejects_username_with_colon" {
+  command = plan
+  variables {
+    username = "user:name"
+  }
+  expect_failures = [var.username]
+}
+
+run "rejects_unsupported_runtime_and_architecture" {
+  command = plan
+  variables {
+    lambda_runtime      = "python3.9"
+    lambda_architecture = "arm"
+  }
+  expect_failures = [var.lambda_runtime, var.lambda_architecture]
+}
+
+run "rejects_bad_retention_recovery_and_timeout" {
+  command = plan
+  variables {
+    log_retention_days          = 10
+    secret_recovery_window_days = 3
+    lambda_timeout_seconds      = 3
+  }
+  expect_failures = [var.log_retention_days, var.secret_recovery_window_days, var.lambda_timeout_seconds]
+}
+
+run "rejects_success_code_other_than_200_or_204" {
+  command = plan
+  variables {
+    success_status_code = 201
+  }
+  expect_failures = [var.success_status_code]
+}
+
+run "requires_a_bucket_name_when_not_creating_one" {
+  command = plan
+  variables {
+    create_bucket = false
+  }
+  expect_failures = [var.existing_bucket_name]
+}
+
+# --- plan-time wiring --------------------------------------------------------------------
+
+run "existing_bucket_creates_no_bucket" {
+  command = plan
+  variables {
+    create_bucket        = false
+    existing_bucket_name = "my-existing-log-bucket"
+    enable_athena        = false
+  }
+  assert {
+    condition     = length(aws_s3_bucket.logs) == 0 && length(aws_s3_bucket.access_logs) == 0
+    error_message = "no bucket may be created when create_bucket is false"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].bucket_arn == "arn:aws:s3:::my-existing-log-bucket"
+    error_message = "Firehose must deliver to the existing bucket"
+  }
+  assert {
+    condition     = length(aws_glue_catalog_table.records) == 0
+    error_message = "enable_athena = false must not create Glue resources"
+  }
+}
+
+run "customer_managed_keys_are_wired_everywhere" {
+  command = plan
+  variables {
+    s3_kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    firehose_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    secret_kms_key_arn   = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.server_side_encryption[0].key_type == "CUSTOMER_MANAGED_CMK"
+    error_message = "Firehose must use the customer managed key"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket_server_side_encryption_configuration.logs[0].rule : r.apply_server_side_encryption_by_default[0].sse_algorithm]) == "aws:kms"
+    error_message = "the log bucket must use SSE-KMS"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.auth.kms_key_id == var.secret_kms_key_arn
+    error_message = "the secret must use the customer managed key"
+  }
+}
+
+# --- apply: the deployed stack ------------------------------------------------------------
+
+run "deploys_a_least_privilege_encrypted_stack" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function_url.this.authorization_type == "NONE"
+    error_message = "the URL must be public (NONE): Basic auth is checked in the handler"
+  }
+  assert {
+    condition     = aws_lambda_permission.function_url.function_url_auth_type == "NONE" && aws_lambda_permission.function_url.action == "lambda:InvokeFunctionUrl"
+    error_message = "the InvokeFunctionUrl permission must be limited to AuthType NONE"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["FIREHOSE_DELIVERYSTREAM_NAME"] == aws_kinesis_firehose_delivery_stream.this.name
+    error_message = "FIREHOSE_DELIVERYSTREAM_NAME must name this module's stream"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["AUTH_SECRET_ARN"] == aws_secretsmanager_secret.auth.arn
+    error_message = "AUTH_SECRET_ARN must be this module's secret"
+  }
+  assert {
+    condition     = aws_lambda_function.this.handler == "loki_ingest.handler.handler" && aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.architectures == tolist(["arm64"])
+    error_message = "handler, runtime and architecture defaults"
+  }
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256(var.lambda_zip_path)
+    error_message = "source_code_hash must come from the built zip"
+  }
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active" && aws_lambda_function.this.logging_config[0].log_format == "JSON"
+    error_message = "active tracing and JSON logs by default"
+  }
+
+  # IAM: every statement names this deployment's resources; no "*" anywhere.
+  assert {
+    condition = alltrue(flatten([
+      for doc in [data.aws_iam_policy_document.lambda.json, data.aws_iam_policy_document.firehose.json] : [
+        for s in jsondecode(doc).Statement : [for r in flatten([s.Resource]) : r != "*" && !endswith(r, ":*:*")]
+      ]
+    ]))
+    error_message = "IAM statements must not use * resources"
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.lambda.json).Statement : flatten([s.Resource]) if s.Sid == "DeliverToOwnStream"
+    ]) == [aws_kinesis_firehose_delivery_stream.this.arn]
+    error_message = "Firehose permissions must be scoped to this stream"
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.lambda.json).Statement : flatten([s.Resource]) if s.Sid == "ReadOwnCredentials"
+    ]) == [aws_secretsmanager_secret.auth.arn]
+    error_message = "Secrets Manager permissions must be scoped to this secret"
+  }
+  assert {
+    condition = toset(one([
+      for s in jsondecode(data.aws_iam_policy_document.lambda.json).Statement : flatten([s.Action]) if s.Sid == "DeliverToOwnStream"
+    ])) == toset(["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"])
+    error_message = "the function may only PutRecordBatch and DescribeDeliveryStream"
+  }
+  assert {
+    condition = toset(one([
+      for s in jsondecode(data.aws_iam_policy_document.firehose.json).Statement : flatten([s.Resource]) if s.Sid == "WriteToLogBucket"
+    ])) == toset([aws_s3_bucket.logs[0].arn, "${aws_s3_bucket.logs[0].arn}/*"])
+    error_message = "Firehose may only write to the log bucket"
+  }
+
+  # Encryption and bucket hardening.
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.server_side_encryption[0].enabled && aws_kinesis_firehose_delivery_stream.this.server_side_encryption[0].key_type == "AWS_OWNED_CMK"
+    error_message = "Firehose server-side encryption must be on"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket_server_side_encryption_configuration.logs[0].rule : r.apply_server_side_encryption_by_default[0].sse_algorithm]) == "AES256"
+    error_message = "the log bucket must default to SSE-S3"
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.logs[0].block_public_acls && aws_s3_bucket_public_access_block.logs[0].restrict_public_buckets
+    error_message = "public access must be blocked"
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.logs[0].versioning_configuration[0].status == "Enabled"
+    error_message = "the log bucket must be versioned"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_s3_bucket_policy.logs[0].policy).Statement : s.Condition.Bool["aws:SecureTransport"] if s.Sid == "DenyInsecureTransport"]) == "false"
+    error_message = "the bucket policy must deny requests without TLS"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].compression_format == "GZIP"
+    error_message = "objects must be GZIP by default"
+  }
+  assert {
+    condition     = startswith(aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].prefix, "logs/year=!{timestamp:yyyy}/month=")
+    error_message = "the data prefix must be Hive-style"
+  }
+
+  # The password never reaches state or outputs: it is written through secret_string_wo.
+  assert {
+    condition     = aws_secretsmanager_secret_version.auth.secret_string == null || aws_secretsmanager_secret_version.auth.secret_string == ""
+    error_message = "the secret value must not be stored in state"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret_version.auth.has_secret_string_wo
+    error_message = "the secret must be written through the write-only argument"
+  }
+  assert {
+    condition     = output.username == "stytch-logs-ingestion" && output.stytch_hostname == trimsuffix(trimprefix(aws_lambda_function_url.this.function_url, "https://"), "/")
+    error_message = "outputs for Stytch: default username and the bare hostname"
+  }
+  assert {
+    condition     = endswith(output.push_url, "/loki/api/v1/push") && !strcontains(output.push_url, "//loki")
+    error_message = "push_url must end in /loki/api/v1/push"
+  }
+  assert {
+    condition     = output.glue_table_name == "records" && output.glue_database_name == "tftest_loki_logs"
+    error_message = "Athena table outputs"
+  }
+}
