@@ -157,7 +157,7 @@ test-e2e: venv tfrc dist/lambda.zip ## terraform apply to an emulator, real HTTP
 
 .PHONY: soak
 soak: venv tfrc dist/lambda.zip ## Long fault-injection and load variants
-	$(PYTEST) tests/integration tests/fuzz tests/e2e -q -m soak --run-soak
+	LOKI_FUZZ_EXAMPLES=20000 LOKI_FUZZ_RANDOM=1 $(PYTEST) tests/integration tests/fuzz tests/e2e -q --run-soak -m "soak or fuzz" -p no:cacheprovider
 
 .PHONY: coverage
 coverage: venv ## Unit + integration + fuzz coverage of the handler package

@@ -1,0 +1,218 @@
+"""Compression bombs (with measured peak memory) and extreme inputs: each gets a defined
+outcome, and nothing else in the push is lost. The outcomes are documented in the README
+("Limits and edge cases")."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from loki_ingest.pack import billed_bytes
+from tests.conftest import NOW_NS, ROOT, Harness, event, v1_body
+from tests.support.logproto import encode_push, protobuf_push, snappy_block
+
+pytestmark = pytest.mark.fuzz
+
+MIB = 1 << 20
+DEFAULT_CAP = 64 * MIB  # MAX_DECOMPRESSED_BYTES default
+
+
+def zero_bomb(size: int, wbits: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    chunk = b"\0" * MIB
+    return b"".join(compressor.compress(chunk) for _ in range(size // MIB)) + compressor.flush()
+
+
+def snappy_run_bomb(output: int) -> bytes:
+    """A valid snappy block: one literal, then 64-byte copies at offset 1 (3 bytes each)."""
+    copies, rest = divmod(output - 1, 64)
+    preamble = bytearray()
+    n = output
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        preamble.append(byte | (0x80 if n else 0))
+        if not n:
+            break
+    element = bytes([(63 << 2) | 2, 1, 0])
+    tail = bytes([((rest - 1) << 2) | 2, 1, 0]) if rest else b""
+    return bytes(preamble) + b"\x00a" + element * copies + tail
+
+
+MEASURE = textwrap.dedent(
+    """
+    import json, sys, time, tracemalloc
+    sys.path[:0] = [{lam!r}, {root!r}]
+    from tests.conftest import FakeFirehose, FakeSecrets, make_settings, event
+    from loki_ingest.handler import App
+    from loki_ingest.delivery import FixedDeadline
+
+    def hwm():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    body = open(sys.argv[1], "rb").read()
+    push = event(body=body, content_type=sys.argv[2], content_encoding=sys.argv[3] or None)
+    app = App(make_settings(), FakeFirehose(), FakeSecrets())
+    before = hwm()
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = app.handle_event(push, FixedDeadline(time.monotonic() + 15))
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(json.dumps({{"status": result["statusCode"], "body": result["body"], "python_peak": peak,
+                      "rss_growth": hwm() - before, "seconds": round(elapsed, 3)}}))
+    """
+).format(lam=str(ROOT / "lambda"), root=str(ROOT))
+
+
+def measure(tmp_path: Path, body: bytes, content_type: str, encoding: str | None) -> dict[str, object]:
+    path = tmp_path / "body.bin"
+    path.write_bytes(body)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path), content_type, encoding or ""],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=ROOT,
+    )
+    figures: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+BOMBS = [
+    pytest.param(lambda: zero_bomb(1024 * MIB, 31), "application/json", "gzip", id="gzip-1GiB-of-zeros"),
+    pytest.param(lambda: zero_bomb(1024 * MIB, -15), "application/json", "deflate", id="deflate-1GiB-of-zeros"),
+    pytest.param(lambda: zero_bomb(1024 * MIB, 15), "application/json", "deflate", id="zlib-1GiB-of-zeros"),
+    pytest.param(lambda: snappy_run_bomb(96 * MIB), "application/x-protobuf", None, id="snappy-96MiB-run"),
+    pytest.param(lambda: b"\xff\xff\xff\xff\x0f\x00a", "application/x-protobuf", None, id="snappy-4GiB-preamble"),
+    pytest.param(lambda: zero_bomb(1024 * MIB, 31), "application/x-protobuf", "gzip", id="gzip-around-protobuf"),
+]
+
+
+@pytest.mark.parametrize(("make", "content_type", "encoding"), BOMBS)
+def test_compression_bombs_are_413_with_bounded_peak_memory(
+    tmp_path: Path, make: Callable[[], bytes], content_type: str, encoding: str | None
+) -> None:
+    body = make()
+    assert len(body) < 6 * MIB  # fits in one function URL request
+    figures = measure(tmp_path, body, content_type, encoding)
+    print(f"\nbomb {encoding or 'snappy'} ({len(body)} bytes in): {json.dumps(figures)}")
+    assert figures["status"] == 413, figures
+    assert "limit" in str(figures["body"])
+    # Never much more than the cap, however large the bomb would inflate.
+    assert int(str(figures["python_peak"])) <= DEFAULT_CAP + 8 * MIB
+    assert int(str(figures["rss_growth"])) <= 2 * DEFAULT_CAP + 32 * MIB
+
+
+def test_a_snappy_block_that_lies_about_its_length_is_400_not_more_memory(tmp_path: Path) -> None:
+    lie = bytearray(snappy_run_bomb(96 * MIB))
+    lie[:4] = b"\x80\x80\x80\x08"  # claims 16 MiB; the elements would produce 96 MiB
+    figures = measure(tmp_path, bytes(lie), "application/x-protobuf", None)
+    assert figures["status"] == 400 and "past the declared length" in str(figures["body"])
+    assert int(str(figures["python_peak"])) <= 16 * MIB + 8 * MIB
+
+
+# --- extremes ------------------------------------------------------------------------------------
+
+
+def test_a_huge_label_set_rejects_only_that_stream(harness: Harness) -> None:
+    labels = {f"label_{i}": "v" for i in range(10_000)}
+    body = v1_body([(labels, [[str(NOW_NS), "big"]]), ({"app": "ok"}, [[str(NOW_NS), "kept"]])])
+    status, answer = harness.json(event(body=body))
+    assert status == 400 and "10000 label names; limit 15" in answer["errors"][0]
+    assert [r["record"]["message"] for r in harness.firehose.records()] == ["kept"]
+
+
+def test_labels_over_16_mib_are_413(harness: Harness) -> None:
+    labels = '{a="' + "x" * (17 * MIB) + '"}'
+    body = gzip.compress(json.dumps({"streams": [{"labels": labels, "entries": []}]}).encode())
+    assert harness(event(path="/api/prom/push", body=body, content_encoding="gzip"))["statusCode"] == 413
+
+
+def test_a_1_mb_line_is_rejected_by_default_and_the_rest_delivered(harness: Harness) -> None:
+    body = v1_body([({"app": "x"}, [[str(NOW_NS), "x" * MIB], [str(NOW_NS + 1), "small"]])])
+    status, answer = harness.json(event(body=body))
+    assert status == 400 and answer["count"] == 1 and "max entry size '262144'" in answer["errors"][0]
+    assert [r["record"]["message"] for r in harness.firehose.records()] == ["small"]
+
+
+def test_a_line_near_the_firehose_record_limit_is_delivered_whole(make_app: Callable[..., Harness]) -> None:
+    app = make_app(max_line_bytes=1_019_904)
+    line = "y" * 1_000_000
+    status, answer = app.json(event(body=v1_body([({"app": "x"}, [[str(NOW_NS), line]])])))
+    assert (status, answer["count"]) == (200, 1)
+    (record,) = app.firehose.records()
+    assert record["record"]["message"] == line
+    assert all(len(data) <= 1_024_000 for batch in app.firehose.calls for data in batch)
+
+
+def test_100k_tiny_entries_are_packed_into_few_records(harness: Harness) -> None:
+    values = [[str(NOW_NS + i), "t"] for i in range(100_000)]
+    status, answer = harness.json(event(body=gzip.compress(v1_body([({"app": "x"}, values)])), content_encoding="gzip"))
+    assert (status, answer["count"]) == (200, 100_000)
+    records = [data for batch in harness.firehose.calls for data in batch]
+    assert sum(r.count(b"\n") for r in records) == 100_000
+    # A few large records, not 100,000 one-line ones: Firehose bills each record rounded up
+    # to 5 KB, so the bill stays within 1% of the payload, in ceil(bytes / 4 MiB) calls.
+    total = sum(map(len, records))
+    assert billed_bytes([len(r) for r in records]) <= total * 1.01
+    assert len(harness.firehose.calls) == -(-total // (4 * MIB))
+
+
+def test_many_streams_in_one_push(harness: Harness) -> None:
+    streams = [({"app": f"s{i}"}, [[str(NOW_NS + i), f"line {i}"]]) for i in range(20_000)]
+    status, answer = harness.json(event(body=gzip.compress(v1_body(streams)), content_encoding="gzip"))
+    assert (status, answer["count"]) == (200, 20_000)
+
+
+def test_deeply_nested_json_lines_are_stored_as_text(harness: Harness) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    nested_object = '{"a":' * 40_000 + "1" + "}" * 40_000  # 240 KB: under the 256 KB line limit
+    body = v1_body([({"app": "x"}, [[str(NOW_NS), nested], [str(NOW_NS + 1), nested_object]])])
+    assert harness.json(event(body=body)) == (200, {"status": "success", "count": 2})
+    records = harness.firehose.records()
+    assert [r["record"]["message"] for r in records] == [nested, nested_object]
+
+
+def test_deeply_nested_json_bodies_are_400(harness: Harness) -> None:
+    body = b'{"streams":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    status, answer = harness.json(event(body=body))
+    assert status == 400 and answer["message"]
+
+
+def test_invalid_utf8_json_body_is_400(harness: Harness) -> None:
+    body = v1_body([({"app": "x"}, [[str(NOW_NS), "ok"]])]).replace(b"ok", b"\xff\xfe")
+    result = harness(event(body=body, content_encoding=None))
+    assert result["statusCode"] == 400 and "UTF-8" in result["body"]
+
+
+def test_invalid_utf8_protobuf_line_is_kept_byte_exact(harness: Harness) -> None:
+    raw = bytearray(encode_push([('{app="x"}', [(NOW_NS, "AAAA", [])])]))
+    raw[raw.index(b"AAAA") : raw.index(b"AAAA") + 4] = b"\xff\xfe\x00A"
+    push = event(body=snappy_block(bytes(raw)), content_type="application/x-protobuf")
+    assert harness.json(push) == (200, {"status": "success", "count": 1})
+    (record,) = harness.firehose.records()
+    assert base64.b64decode(record["line_base64"]) == b"\xff\xfe\x00A"
+
+
+def test_an_enormous_authorization_header_is_401(harness: Harness) -> None:
+    result = harness(event(body=b"{}", auth="Basic " + "A" * MIB))
+    assert result["statusCode"] == 401
+
+
+def test_a_body_over_the_function_url_limit_is_413(harness: Harness) -> None:
+    body = protobuf_push([('{app="x"}', [(NOW_NS, "z" * (7 * MIB), [])])])
+    result = harness(event(body=body + b"\0" * (7 * MIB), content_type="application/x-protobuf"))
+    assert result["statusCode"] == 413
