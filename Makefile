@@ -110,7 +110,8 @@ $(DEPS_DIR)/.installed: requirements.txt
 
 .PHONY: build
 build: $(DEPS_DIR)/.installed ## Build dist/lambda.zip (reproducible: same inputs, same sha256)
-	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps $(DEPS_DIR) --output dist/lambda.zip
+	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps $(DEPS_DIR) --output dist/lambda.zip \
+	  $(if $(PY312),--python $(PY312),)
 
 dist/lambda.zip:
 	@$(MAKE) build
@@ -227,3 +228,7 @@ clean: stop-local ## Remove venvs, build outputs and local state
 	rm -rf $(VENV) $(ROOT)/.venv312 $(CHECKOV_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .terraform -type d -prune -exec rm -rf {} +
+
+.PHONY: print-py312
+print-py312:
+	@echo $(PY312)

@@ -39,6 +39,7 @@ def _hex(rng: random.Random, n: int) -> str:
 
 
 def stytch_event(rng: random.Random, index: int) -> dict[str, object]:
+    """One event: mostly flat fields, sometimes one nested object, 300 B - 2 KB."""
     status = rng.choice(("start", "success", "success", "error"))
     event: dict[str, object] = {
         "event_id": f"event-live-{_hex(rng, 8)}-{_hex(rng, 4)}-{_hex(rng, 4)}-{_hex(rng, 12)}",
@@ -51,16 +52,24 @@ def stytch_event(rng: random.Random, index: int) -> dict[str, object]:
     if status != "start":
         event["project_name"] = "Acme Production"
         event["http_status_code"] = 200 if status == "success" else rng.choice((400, 401, 404, 429))
+        event["user_id"] = f"user-live-{_hex(rng, 8)}-{_hex(rng, 4)}-{_hex(rng, 12)}"
         event["session_jwt_hash"] = _hex(rng, 64)
         event["user_agent"] = rng.choice(USER_AGENTS)
         event["ip_address"] = f"203.0.{rng.randrange(256)}.{rng.randrange(256)}"
     if status == "error":
         event["error_type"] = rng.choice(("session_not_found", "invalid_token", "rate_limit_exceeded"))
         event["error_message"] = "The request could not be completed. " * rng.randrange(1, 6)
-    # Optional detail block gives the 300 B - 2 KB spread.
-    details = [{"key": f"k{j}", "value": _hex(rng, rng.randrange(8, 40))} for j in range(rng.randrange(0, 18))]
-    if details:
-        event["details"] = details
+    if rng.random() < 0.3:
+        event["dfppa"] = {
+            "verdict": rng.choice(("ALLOW", "CHALLENGE", "BLOCK")),
+            "reasons": rng.sample(("KNOWN_DEVICE", "NEW_IP", "VPN", "HEADLESS_BROWSER"), rng.randrange(0, 3)),
+            "visitor_id": f"visitor-{_hex(rng, 16)}",
+        }
+    # Free-text context gives the 300 B - 2 KB spread without changing the shape.
+    event["details"] = " ".join(
+        rng.choice(("login", "via", "email", "magic", "link", "for", "tenant", "ok"))
+        for _ in range(rng.randrange(0, 160))
+    )
     return event
 
 

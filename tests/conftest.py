@@ -67,8 +67,7 @@ def basic(user: str = USER, password: str = PASSWORD) -> str:
 
 def make_settings(**overrides: Any) -> config.Settings:
     env = {"FIREHOSE_DELIVERYSTREAM_NAME": "test-stream", "AUTH_SECRET_ARN": "arn:aws:secretsmanager:::secret:test"}
-    base = config.load(env)
-    return config.Settings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **overrides})
+    return config.load(env)._replace(**overrides)
 
 
 @dataclass

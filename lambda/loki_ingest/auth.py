@@ -23,8 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .errors import ServiceUnavailable, Unauthorized
 
@@ -38,8 +37,7 @@ class SecretUnavailable(ServiceUnavailable):
     """The credentials could not be loaded (Secrets Manager error or malformed secret)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SecretVersion:
+class SecretVersion(NamedTuple):
     value: str
     created: datetime.datetime | None = None
 
@@ -75,8 +73,7 @@ class SecretsManagerSource:
         return SecretVersion(value, created if isinstance(created, datetime.datetime) else None)
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(NamedTuple):
     current: bytes  # b"user:password"
     previous: bytes | None
     previous_until: float | None  # wall-clock time until which `previous` is accepted

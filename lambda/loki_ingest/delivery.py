@@ -14,8 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .config import Settings
 from .errors import ServiceUnavailable
@@ -49,8 +48,7 @@ class Deadline(Protocol):
     def remaining_ms(self) -> float: ...
 
 
-@dataclass(frozen=True, slots=True)
-class FixedDeadline:
+class FixedDeadline(NamedTuple):
     """A deadline at an absolute monotonic time (tests, the local server)."""
 
     until: float
@@ -60,21 +58,22 @@ class FixedDeadline:
         return (self.until - self.clock()) * 1000
 
 
-@dataclass(frozen=True, slots=True)
-class LambdaDeadline:
+class LambdaDeadline(NamedTuple):
     context: Any
 
     def remaining_ms(self) -> float:
         return float(self.context.get_remaining_time_in_millis())
 
 
-@dataclass(slots=True)
 class DeliveryReport:
-    records: int = 0
-    bytes: int = 0
-    calls: int = 0
-    retries: int = 0
-    failed_records: int = 0  # per-record failures seen (and retried)
+    __slots__ = ("bytes", "calls", "failed_records", "records", "retries")
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.bytes = 0
+        self.calls = 0
+        self.retries = 0
+        self.failed_records = 0  # per-record failures seen (and retried)
 
 
 class DeliveryFailed(ServiceUnavailable):

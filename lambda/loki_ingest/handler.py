@@ -15,7 +15,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import aws, config, records
@@ -35,19 +34,15 @@ HEALTH_PATHS = frozenset({"/healthz", "/ready"})
 MAX_ERRORS_IN_RESPONSE = 20
 
 
-@dataclass(slots=True)
 class Stats:
     """The fields of the one structured log line written per request."""
 
-    streams: int = 0
-    entries: int = 0
-    bytes_in: int = 0
-    bytes_decoded: int = 0
-    records: int = 0
-    calls: int = 0
-    retries: int = 0
-    rejected: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("bytes_decoded", "bytes_in", "calls", "entries", "extra", "records", "rejected", "retries", "streams")
+
+    def __init__(self) -> None:
+        self.streams = self.entries = self.bytes_in = self.bytes_decoded = 0
+        self.records = self.calls = self.retries = self.rejected = 0
+        self.extra: dict[str, Any] = {}
 
 
 class App:
@@ -145,7 +140,7 @@ class App:
             batches = pack(built.lines)
             built.lines.clear()
         rejections = validated.rejections + built.rejections
-        accepted = validated.accepted - sum(r.count for r in built.rejections)
+        accepted = validated.accepted - sum(r.entry_count for r in built.rejections)
         stats.rejected = stats.entries - accepted
         stats.bytes_decoded = built.payload_bytes
         try:
@@ -157,7 +152,7 @@ class App:
         stats.records, stats.calls, stats.retries = report.records, report.calls, report.retries
 
         if rejections:
-            shown = [r.reason if r.count == 1 else f"{r.reason} ({r.count} entries)" for r in rejections]
+            shown = [r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in rejections]
             return json_response(
                 400,
                 {

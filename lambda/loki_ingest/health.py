@@ -10,16 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class DescribeApi(Protocol):
     def describe_delivery_stream(self, *, DeliveryStreamName: str) -> Mapping[str, Any]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Health:
+class Health(NamedTuple):
     healthy: bool
     error: str = ""
     stream_status: str = ""

@@ -35,6 +35,7 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_int=_RawNumber, parse_float=_RawNumber, parse_constant=_reject_constant)
 
 _TS = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_INT64_MAX_TEXT = str(INT64_MAX)
 
 
 def _load(body: bytes | bytearray) -> Any:
@@ -157,14 +158,15 @@ def _v1_entries(values: list[Any], where: str) -> list[Entry]:
         size = len(value)
         if size >= 2:
             ts, line = value[0], value[1]
-            # Hot path: exactly [ts, line] with a plain timestamp.
+            # Hot path: exactly [ts, line] with a plain positive int64 timestamp (current
+            # times in nanoseconds have 19 digits; same-length digit strings compare numerically).
             if (
                 type(ts) is str
                 and type(line) is str
                 and size == 2
                 and ts.isascii()
                 and ts.isdigit()
-                and len(ts) < 19
+                and (len(ts) < 19 or (len(ts) == 19 and ts <= _INT64_MAX_TEXT))
                 and (ts[0] != "0" or len(ts) == 1)
             ):
                 append((int(ts), line, NO_METADATA))

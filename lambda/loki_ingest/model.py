@@ -7,7 +7,7 @@ creation is the cheapest allocation CPython has.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Structured metadata: ordered (name, value) pairs, as on the wire.
 Metadata = tuple[tuple[str, str], ...]
@@ -29,28 +29,17 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
 
-@dataclass(slots=True)
-class Stream:
+class Stream(NamedTuple):
     labels: LabelPairs
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry]
 
 
-@dataclass(slots=True)
-class PushRequest:
-    streams: list[Stream] = field(default_factory=list)
-
-    @property
-    def entry_count(self) -> int:
-        return sum(len(s.entries) for s in self.streams)
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(NamedTuple):
     """An entry (or a whole stream, with count > 1) that validation refused."""
 
     labels: str
     reason: str
-    count: int = 1
+    entry_count: int = 1
 
 
 def iso_seconds(seconds: int) -> str:

@@ -12,14 +12,12 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import BadRequest, PayloadTooLarge
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     method: str
     path: str
     headers: Mapping[str, str]
@@ -31,11 +29,10 @@ class Request:
         return self.headers.get(name)
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     status: int
     body: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = {}
 
     def to_event(self) -> dict[str, Any]:
         """The function URL response shape."""

@@ -65,7 +65,13 @@ def decompress(data: Bytes, cap: int) -> bytearray:
     while i < end:
         tag = data[i]
         kind = tag & 3
-        if kind == 2:  # the most frequent element in text
+        if kind == 1:  # copy, 1-byte offset: the most frequent element in text
+            if i + 2 > end:
+                raise _corrupt("truncated copy")
+            length = copy1_len[tag]
+            offset = copy1_high[tag] | data[i + 1]
+            i += 2
+        elif kind == 2:
             if i + 3 > end:
                 raise _corrupt("truncated copy")
             length = (tag >> 2) + 1
@@ -89,12 +95,6 @@ def decompress(data: Bytes, cap: int) -> bytearray:
             out += data[i:j]
             i = j
             continue
-        elif kind == 1:
-            if i + 2 > end:
-                raise _corrupt("truncated copy")
-            length = copy1_len[tag]
-            offset = copy1_high[tag] | data[i + 1]
-            i += 2
         else:
             if i + 5 > end:
                 raise _corrupt("truncated copy")

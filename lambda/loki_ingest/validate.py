@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .config import Settings
 from .labels import canonical
@@ -19,22 +19,23 @@ from .model import MISSING_TIMESTAMP, Entry, Rejection, Stream, iso8601
 _NS = 1_000_000_000
 
 
-@dataclass(slots=True)
-class ValidStream:
+class ValidStream(NamedTuple):
     labels: tuple[tuple[str, str], ...]  # sorted by name, unique
     canonical: str
     entries: list[Entry]
 
 
-@dataclass(slots=True)
 class Validated:
-    streams: list[ValidStream] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    accepted: int = 0
+    __slots__ = ("accepted", "rejections", "streams")
+
+    def __init__(self) -> None:
+        self.streams: list[ValidStream] = []
+        self.rejections: list[Rejection] = []
+        self.accepted = 0
 
     @property
     def rejected(self) -> int:
-        return sum(r.count for r in self.rejections)
+        return sum(r.entry_count for r in self.rejections)
 
 
 def _iso(ns: int) -> str:

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -110,19 +111,36 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def python312() -> str | None:
+    result = subprocess.run(
+        ["make", "-s", "-f", str(ROOT / "Makefile"), "print-py312"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    path = result.stdout.strip()
+    return path or None
+
+
 def test_lambda_zip_is_byte_reproducible(tmp_path: Path) -> None:
     deps = ROOT / "build" / "deps-arm64"
-    args = ["--deps", str(deps)] if deps.exists() else []
     script = ROOT / "scripts" / "build_zip.py"
     package = ROOT / "lambda" / "loki_ingest"
+    python = python312()
+    common = [*(["--deps", str(deps)] if deps.exists() else []), *(["--python", python] if python else [])]
     first, second = tmp_path / "a.zip", tmp_path / "b.zip"
-    subprocess.run(["python3", str(script), "--package", str(package), *args, "--output", str(first)], check=True)
+    subprocess.run(["python3", str(script), "--package", str(package), *common, "--output", str(first)], check=True)
     # Same sources with new mtimes, copied elsewhere: the zip must not change.
     copy = tmp_path / "src" / "loki_ingest"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
     for path in copy.rglob("*.py"):
         os.utime(path, (time.time() + 3600, time.time() + 3600))
-    subprocess.run(["python3", str(script), "--package", str(copy), *args, "--output", str(second)], check=True)
+    subprocess.run(["python3", str(script), "--package", str(copy), *common, "--output", str(second)], check=True)
     assert sha256(first) == sha256(second)
+    names = zipfile.ZipFile(first).namelist()
+    assert "loki_ingest/handler.py" in names
+    if python:
+        assert "loki_ingest/__pycache__/handler.cpython-312.pyc" in names
     if (ROOT / "dist" / "lambda.zip").exists() and deps.exists():
         assert sha256(first) == sha256(ROOT / "dist" / "lambda.zip"), "dist/lambda.zip is stale: run `make build`"

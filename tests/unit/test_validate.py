@@ -47,7 +47,7 @@ def test_stream_level_rules_reject_the_whole_stream(
         assert [s.canonical for s in result.streams] == ['{other="stream"}']
         (rejection,) = result.rejections
         assert problem in rejection.reason
-        assert rejection.count == 2
+        assert rejection.entry_count == 2
 
 
 ENTRY_CASES = [

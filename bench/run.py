@@ -1,0 +1,505 @@
+"""make bench: throughput, cold start, memory and Firehose cost, as ratios measured in the
+same run (medians over interleaved repeats), so a shared, noisy machine still gives stable
+numbers. It never fails on speed: it prints a table and writes bench/results/latest.json.
+
+    python -m bench.run [--quick] [--lambda-dir DIR] [--output PATH]
+
+--lambda-dir benchmarks another copy of the handler package (e.g. an older commit checked
+out with `git worktree`), for before/after comparisons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+
+def median_pair(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median seconds of a and b, interleaved so drift on a noisy machine hits both."""
+    ta: list[float] = []
+    tb: list[float] = []
+    a()
+    b()
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a()
+        ta.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        b()
+        tb.append(time.perf_counter() - start)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def median(fn: Callable[[], Any], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_settings() -> Any:
+    from loki_ingest import config
+
+    return config.load(
+        {"FIREHOSE_DELIVERYSTREAM_NAME": "bench", "AUTH_SECRET_ARN": "arn:aws:secretsmanager:::secret:bench"}
+    )
+
+
+class NullFirehose:
+    """Accepts every record instantly: isolates the handler's own CPU."""
+
+    def put_record_batch(self, *, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        return {"FailedPutCount": 0, "RequestResponses": [{"RecordId": "x"}] * len(Records)}
+
+    def describe_delivery_stream(self, *, DeliveryStreamName: str) -> dict[str, Any]:
+        return {"DeliveryStreamDescription": {"DeliveryStreamStatus": "ACTIVE"}}
+
+
+# --- 1. handler CPU per push -------------------------------------------------------------------
+
+
+def handler_cpu(quick: bool) -> list[dict[str, Any]]:
+    from tests.conftest import FakeSecrets, event
+    from tests.support.logproto import protobuf_push
+
+    from bench.workloads import BASE_NS, lines_for_bytes, stytch_lines, text_lines, v1_body
+    from loki_ingest.delivery import FixedDeadline
+    from loki_ingest.handler import App
+
+    app = App(bench_settings(), NullFirehose(), FakeSecrets())
+    app.logger.disabled = True
+    rows = []
+    sizes: list[tuple[str, Callable[[str], list[str]]]] = [
+        ("10", lambda kind: (stytch_lines if kind == "json" else text_lines)(10)),
+        ("1,000", lambda kind: (stytch_lines if kind == "json" else text_lines)(1000)),
+        ("~5 MB", lambda kind: lines_for_bytes(5 * MIB - 200 * 1024, kind=kind)),
+    ]
+    for kind in ("json", "text"):
+        for size_name, make in sizes:
+            lines = make(kind)
+            body = v1_body(lines)
+            for fmt in ("json", "gzip", "protobuf"):
+                if fmt == "json":
+                    push = event(body=body)
+                elif fmt == "gzip":
+                    push = event(body=gzip.compress(body, 6), content_encoding="gzip")
+                else:
+                    entries = [(BASE_NS + i * 1_000_000, line, []) for i, line in enumerate(lines)]
+                    push = event(
+                        body=protobuf_push([('{env="bench", service_name="stytch"}', entries)]),
+                        content_type="application/x-protobuf",
+                    )
+                big = size_name == "~5 MB"
+                repeats = 3 if quick else (5 if big and fmt == "protobuf" else 9 if big else 41)
+                call = lambda push=push: app.handle_event(push, FixedDeadline(time.monotonic() + 60))  # noqa: E731
+                result = call()
+                assert result["statusCode"] == 200, result
+                handler_s, loads_s = median_pair(call, lambda body=body: json.loads(body), repeats)
+                rows.append(
+                    {
+                        "lines": kind,
+                        "push": size_name,
+                        "format": fmt,
+                        "entries": len(lines),
+                        "body_bytes": len(body),
+                        "handler_ms": round(handler_s * 1000, 3),
+                        "json_loads_ms": round(loads_s * 1000, 3),
+                        "ratio": round(handler_s / loads_s, 2),
+                        "mb_per_s": round(len(body) / handler_s / 1e6, 1),
+                        "entries_per_s": round(len(lines) / handler_s),
+                    }
+                )
+    return rows
+
+
+def components(quick: bool) -> dict[str, Any]:
+    """Where the time of a ~5 MB JSON push goes, next to the floors it cannot beat."""
+    from bench.workloads import lines_for_bytes, v1_body
+    from loki_ingest import records
+    from loki_ingest.decode import decode_body
+    from loki_ingest.pack import pack
+    from loki_ingest.validate import validate
+
+    settings = bench_settings()
+    out: dict[str, Any] = {}
+    repeats = 3 if quick else 9
+    for kind in ("json", "text"):
+        lines = lines_for_bytes(5 * MIB - 200 * 1024, kind=kind)
+        body = v1_body(lines)
+        decode = lambda body=body: decode_body(  # noqa: E731
+            body,
+            path="/loki/api/v1/push",
+            content_type="application/json",
+            content_encoding=None,
+            max_decompressed_bytes=64 * MIB,
+        )
+        streams = decode()
+        valid = validate(streams, settings)
+        built = records.build(valid.streams)
+        scan = records._scan_once
+        encoded = [line.encode() for line in lines]
+        loads = median(lambda body=body: json.loads(body), repeats)
+        parts = {
+            "json_loads_body": loads,
+            "decode": median(decode, repeats),
+            "validate": median(lambda streams=streams: validate(streams, settings), repeats),
+            "records": median(lambda valid=valid: records.build(valid.streams), repeats),
+            "pack": median(lambda built=built: pack(built.lines), repeats),
+            # Floors: work no implementation can skip.
+            "floor_validate_each_line": median(
+                lambda lines=lines, scan=scan: [scan(line, 0) for line in lines], repeats
+            )
+            if kind == "json"
+            else 0.0,
+            "floor_escape_each_line": median(
+                lambda encoded=encoded: [e.replace(b"\\", b"\\\\").replace(b'"', b'\\"') for e in encoded], repeats
+            )
+            if kind == "text"
+            else 0.0,
+            "floor_hash_each_line": median(lambda encoded=encoded: [sha256(e).digest() for e in encoded], repeats),
+        }
+        floor = (
+            loads + parts["floor_validate_each_line"] + parts["floor_escape_each_line"] + parts["floor_hash_each_line"]
+        )
+        out[kind] = {name: round(seconds * 1000, 2) for name, seconds in parts.items()}
+        out[kind]["floor_ratio"] = round(floor / loads, 2)
+    return out
+
+
+# --- 2. snappy and protobuf decoding ------------------------------------------------------------
+
+
+def snappy_speed(quick: bool) -> dict[str, Any]:
+    import cramjam
+    from tests.support.logproto import encode_push
+
+    from bench.workloads import BASE_NS, stytch_lines
+    from loki_ingest import protobuf, snappy
+
+    data = "\n".join(stytch_lines(2000)).encode()[: 1 << 20]
+    block = bytes(cramjam.snappy.compress_raw(data))
+    assert bytes(snappy.decompress(block, 1 << 30)) == data
+    repeats = 5 if quick else 21
+    ours, theirs = median_pair(
+        lambda: snappy.decompress(block, 1 << 30), lambda: cramjam.snappy.decompress_raw(block), repeats
+    )
+    walk = median(lambda: _walk_only(block), repeats)
+    lines = stytch_lines(1000)
+    message = encode_push([('{env="bench"}', [(BASE_NS + i, line, []) for i, line in enumerate(lines)])])
+    proto = median(lambda: protobuf.decode_push_request(message), repeats)
+    return {
+        "block_bytes": len(data),
+        "compressed_bytes": len(block),
+        "ours_mb_per_s": round(len(data) / ours / 1e6, 1),
+        "cramjam_mb_per_s": round(len(data) / theirs / 1e6, 1),
+        "ratio_to_cramjam": f"1/{theirs and ours / theirs:.1f}",
+        "walk_only_floor_ratio": f"1/{walk / theirs:.1f}",
+        "protobuf_decode_mb_per_s": round(len(message) / proto / 1e6, 1),
+    }
+
+
+def _walk_only(block: bytes) -> int:
+    """Visit every element header and nothing else: the least any pure-Python decoder does."""
+    i, end = 0, len(block)
+    while block[i] & 0x80:
+        i += 1
+    i += 1
+    while i < end:
+        tag = block[i]
+        kind = tag & 3
+        if kind == 2:
+            i += 3
+        elif kind == 0:
+            if tag < 240:
+                i += (tag >> 2) + 2
+            else:
+                extra = (tag >> 2) - 59
+                i += 1 + extra + int.from_bytes(block[i + 1 : i + 1 + extra], "little") + 1
+        elif kind == 1:
+            i += 2
+        else:
+            i += 5
+    return i
+
+
+# --- 3. cold start --------------------------------------------------------------------------------
+
+COLD = textwrap.dedent(
+    """
+    import time, sys
+    t0 = time.perf_counter()
+    if sys.argv[1] == "baseline":
+        import boto3
+        boto3.client("firehose")
+    else:
+        sys.path.insert(0, {lam!r})
+        import loki_ingest.handler as h
+        h.get_app()
+    print((time.perf_counter() - t0) * 1000)
+    """
+)
+
+
+def runtime_python() -> str:
+    """The Lambda runtime's Python (3.12) with boto3, when the machine has it (make test-py312)."""
+    candidate = ROOT / ".venv312" / "bin" / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def cold_start(quick: bool, lambda_dir: Path) -> dict[str, Any]:
+    """Import + client creation in fresh interpreters, from the deployment package as
+    Lambda unpacks it (dist/lambda.zip, with its bytecode) when it exists."""
+    import zipfile
+
+    python = runtime_python()
+    task = lambda_dir
+    zip_path = ROOT / "dist" / "lambda.zip"
+    source = "lambda/ sources"
+    with tempfile.TemporaryDirectory() as tmp:
+        if lambda_dir == ROOT / "lambda" and zip_path.exists():
+            zipfile.ZipFile(zip_path).extractall(tmp)
+            task = Path(tmp)
+            source = "dist/lambda.zip"
+        env = {
+            **os.environ,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "FIREHOSE_DELIVERYSTREAM_NAME": "bench",
+            "AUTH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench",
+            "AWS_XRAY_SDK_ENABLED": "false",
+            "PYTHONDONTWRITEBYTECODE": "1",  # like /var/task: nothing is cached between cold starts
+        }
+        script = COLD.format(lam=str(task))
+
+        def once(mode: str, extra: dict[str, str]) -> float:
+            result = subprocess.run(
+                [python, "-c", script, mode], env={**env, **extra}, capture_output=True, text=True, check=True
+            )
+            return float(result.stdout)
+
+        baseline, ours, traced = [], [], []
+        for _ in range(5 if quick else 11):  # interleave the three modes run by run
+            baseline.append(once("baseline", {}))
+            ours.append(once("handler", {"TRACING_ENABLED": "false"}))
+            traced.append(once("handler", {"TRACING_ENABLED": "true"}))
+    b, o, t = statistics.median(baseline), statistics.median(ours), statistics.median(traced)
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return {
+        "python": version,
+        "package": source,
+        "baseline_boto3_plus_client_ms": round(b, 1),
+        "handler_tracing_off_ms": round(o, 1),
+        "handler_tracing_on_ms": round(t, 1),
+        "extra_tracing_off_ms": round(o - b, 1),
+        "extra_tracing_on_ms": round(t - b, 1),
+    }
+
+
+# --- 4. Firehose cost ------------------------------------------------------------------------------
+
+
+def firehose_cost() -> list[dict[str, Any]]:
+    from bench.workloads import lines_for_bytes, stytch_lines
+    from loki_ingest import records
+    from loki_ingest.config import FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS
+    from loki_ingest.pack import billed_bytes, pack
+    from loki_ingest.validate import validate
+
+    rows = []
+    for name, lines in (
+        ("10 entries", stytch_lines(10)),
+        ("1,000 entries", stytch_lines(1000)),
+        ("~5 MB", lines_for_bytes(5 * MIB - 200 * 1024)),
+    ):
+        from loki_ingest.model import Stream
+
+        valid = validate(
+            [Stream([("service_name", "stytch")], [(i, line, ()) for i, line in enumerate(lines)])], bench_settings()
+        )
+        ndjson = records.build(valid.streams).lines
+        payload = sum(map(len, ndjson))
+        batches = pack(ndjson)
+        ours_sizes = [len(r) for batch in batches for r in batch]
+        naive_calls = 0
+        count = size = 0
+        for line in ndjson:  # one record per line, batched at 500 records / 4 MiB
+            if count == FIREHOSE_MAX_BATCH_RECORDS or size + len(line) > FIREHOSE_MAX_BATCH_BYTES:
+                naive_calls += 1
+                count = size = 0
+            count += 1
+            size += len(line)
+        naive_calls += 1 if count else 0
+        rows.append(
+            {
+                "push": name,
+                "avg_event_bytes": round(sum(map(len, lines)) / len(lines)),
+                "payload_bytes": payload,
+                "records": len(ours_sizes),
+                "billed_over_payload": round(billed_bytes(ours_sizes) / payload, 3),
+                "naive_billed_over_payload": round(billed_bytes([len(x) for x in ndjson]) / payload, 2),
+                "calls": len(batches),
+                "min_calls": -(-payload // FIREHOSE_MAX_BATCH_BYTES),
+                "naive_calls": naive_calls,
+            }
+        )
+    return rows
+
+
+# --- 5. peak memory ---------------------------------------------------------------------------------
+
+MEMORY = textwrap.dedent(
+    """
+    import json, sys, time
+    sys.path[:0] = [{lam!r}, {root!r}]
+    from bench.workloads import lines_for_bytes, v1_body
+    from bench.run import NullFirehose
+    from loki_ingest.handler import App
+    from loki_ingest.delivery import FixedDeadline
+    from tests.conftest import FakeSecrets, event
+    from bench.run import bench_settings
+
+    def hwm():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    body = v1_body(lines_for_bytes(5 * 1024 * 1024 - 200 * 1024, kind=sys.argv[1]))
+    push = event(body=body)
+    app = App(bench_settings(), NullFirehose(), FakeSecrets())
+    app.logger.disabled = True
+    before = hwm()
+    result = app.handle_event(push, FixedDeadline(time.monotonic() + 60))
+    assert result["statusCode"] == 200
+    print(json.dumps({{"body": len(body), "rss_growth": hwm() - before}}))
+    """
+)
+
+
+def peak_memory(lambda_dir: Path) -> dict[str, Any]:
+    out = {}
+    for kind in ("json", "text"):
+        result = subprocess.run(
+            [sys.executable, "-c", MEMORY.format(lam=str(lambda_dir), root=str(ROOT)), kind],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        out[kind] = {
+            "body_bytes": figures["body"],
+            "rss_growth_bytes": figures["rss_growth"],
+            "ratio_to_body": round(figures["rss_growth"] / figures["body"], 2),
+        }
+    return out
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> str:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns]
+    lines = [title, "  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  " + "  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--lambda-dir", type=Path, default=ROOT / "lambda")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    args = parser.parse_args()
+    sys.path[:0] = [str(args.lambda_dir.resolve()), str(ROOT)]
+    os.environ.setdefault("AWS_XRAY_SDK_ENABLED", "false")
+    started = time.monotonic()
+
+    cpu = handler_cpu(args.quick)
+    parts = components(args.quick)
+    snap = snappy_speed(args.quick)
+    cold = cold_start(args.quick, args.lambda_dir.resolve())
+    cost = firehose_cost()
+    memory = peak_memory(args.lambda_dir.resolve())
+
+    print(
+        f"loki-ingest benchmarks  (Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n"
+    )
+    print(
+        table(
+            "1. Handler CPU per push (null Firehose), ratio = handler / json.loads(decompressed body), medians",
+            cpu,
+            ["lines", "push", "format", "entries", "handler_ms", "json_loads_ms", "ratio", "mb_per_s", "entries_per_s"],
+        )
+    )
+    print()
+    for kind, row in parts.items():
+        print(f"   components, ~5 MB of {kind} lines (ms): " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    print()
+    print("2. Snappy block decode, 1 MiB of JSON lines: " + ", ".join(f"{k}={v}" for k, v in snap.items()))
+    print()
+    print(
+        "3. Cold start (import + clients, fresh interpreter, medians): "
+        + ", ".join(f"{k}={v}" for k, v in cold.items())
+    )
+    print()
+    print(
+        table(
+            "4. Firehose cost: billed bytes (5 KB steps) / payload bytes, PutRecordBatch calls per push",
+            cost,
+            [
+                "push",
+                "avg_event_bytes",
+                "payload_bytes",
+                "records",
+                "billed_over_payload",
+                "naive_billed_over_payload",
+                "calls",
+                "min_calls",
+                "naive_calls",
+            ],
+        )
+    )
+    print()
+    print("5. Peak memory for a ~5 MB push (RSS growth): " + json.dumps(memory))
+    elapsed = time.monotonic() - started
+    print(f"\n(bench took {elapsed:.0f} s)")
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "handler_cpu": cpu,
+        "components_ms": parts,
+        "snappy": snap,
+        "cold_start": cold,
+        "firehose_cost": cost,
+        "peak_memory": memory,
+        "seconds": round(elapsed, 1),
+    }
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
