@@ -90,12 +90,17 @@ format: venv ## Format Python and Terraform
 	$(VENV)/bin/ruff check --fix lambda local tests bench scripts
 	terraform fmt -recursive modules environments
 
+.PHONY: docs
+docs: ## Regenerate the module inputs/outputs tables in the READMEs
+	$(PYTHON) scripts/tfdocs.py README.md modules/loki-ingest/README.md
+
 .PHONY: lint
-lint: venv ## ruff, mypy --strict, terraform fmt -check
+lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to date
 	$(VENV)/bin/ruff check lambda local tests bench scripts
 	$(VENV)/bin/ruff format --check lambda local tests bench scripts
 	$(VENV)/bin/mypy
 	terraform fmt -check -recursive modules environments
+	$(PY) scripts/tfdocs.py --check README.md modules/loki-ingest/README.md
 
 # --- build -------------------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ variable "tracing_mode" {
 }
 
 variable "tracing_sdk_enabled" {
-  description = "Also load the aws-xray-sdk in the handler for per-phase subsegments (costs 150-290 ms of cold start)."
+  description = "Also load the aws-xray-sdk in the handler for per-phase subsegments (adds 110-140 ms of cold start here; see make bench)."
   type        = bool
   default     = false
 }
