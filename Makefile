@@ -118,7 +118,8 @@ build: $(DEPS_DIR)/.installed ## Build dist/lambda.zip (reproducible: same input
 	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps $(DEPS_DIR) --output dist/lambda.zip \
 	  $(if $(PY312),--python $(PY312),)
 
-dist/lambda.zip:
+# Rebuilt whenever the handler, the runtime requirements or the build script change.
+dist/lambda.zip: $(wildcard lambda/loki_ingest/*.py) requirements.txt scripts/build_zip.py
 	@$(MAKE) build
 
 # --- tests -------------------------------------------------------------------------------
@@ -205,6 +206,11 @@ run: deploy-local ## Serve the real handler at http://127.0.0.1:3100 against the
 .PHONY: password
 password: venv ## Print the local deployment's password (read from the emulator's Secrets Manager)
 	@$(PY) -m local.info --state-dir $(LOCAL) --password
+
+.PHONY: load
+load: venv ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
+	$(PY) -m local.load --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT)/loki/api/v1/push \
+	  --clients $(or $(CLIENTS),8) --pushes $(or $(PUSHES),25) --entries $(or $(ENTRIES),20)
 
 .PHONY: logs
 logs: venv ## Show the newest records that landed in the local bucket

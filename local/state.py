@@ -16,6 +16,14 @@ class NotDeployed(RuntimeError):
     pass
 
 
+def flatten_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+    """`terraform output -json` of a root: the module's outputs (nested under `loki_ingest`)
+    and the root's own, as one flat mapping."""
+    values = {name: item["value"] for name, item in raw.items()}
+    module = values.pop("loki_ingest", None) or {}
+    return {**module, **values}
+
+
 @dataclass(frozen=True)
 class LocalState:
     state_dir: Path
@@ -25,8 +33,7 @@ class LocalState:
         path = self.state_dir / "outputs.json"
         if not path.exists():
             raise NotDeployed("no local deployment found: run `make deploy-local` (or `make run`) first")
-        raw = json.loads(path.read_text())
-        return {name: item["value"] for name, item in raw.items()}
+        return flatten_outputs(json.loads(path.read_text()))
 
     @property
     def endpoint_url(self) -> str:

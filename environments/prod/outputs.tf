@@ -1,16 +1,14 @@
-output "push_url" {
-  description = "Loki push URL."
-  value       = module.loki_ingest.push_url
-}
+# What a Stytch admin needs, plus every module output in one object
+# (terraform output -json loki_ingest).
 
 output "stytch_hostname" {
-  description = "Hostname to paste into Stytch's Grafana Loki destination."
+  description = "Paste into Stytch > Event Log Streaming > Grafana Loki > Hostname."
   value       = module.loki_ingest.stytch_hostname
 }
 
-output "function_url" {
-  description = "Function URL."
-  value       = module.loki_ingest.function_url
+output "push_url" {
+  description = "Loki push URL for other clients."
+  value       = module.loki_ingest.push_url
 }
 
 output "username" {
@@ -18,47 +16,12 @@ output "username" {
   value       = module.loki_ingest.username
 }
 
-output "secret_arn" {
-  description = "Secret holding the credentials."
-  value       = module.loki_ingest.secret_arn
-}
-
 output "password_command" {
-  description = "Prints the current password."
+  description = "Prints the current password (it is never in state or outputs)."
   value       = module.loki_ingest.password_command
 }
 
-output "bucket_name" {
-  description = "Log bucket."
-  value       = module.loki_ingest.bucket_name
-}
-
-output "s3_prefix" {
-  description = "Key prefix of log objects."
-  value       = module.loki_ingest.s3_prefix
-}
-
-output "firehose_stream_name" {
-  description = "Firehose delivery stream."
-  value       = module.loki_ingest.firehose_stream_name
-}
-
-output "function_name" {
-  description = "Lambda function."
-  value       = module.loki_ingest.function_name
-}
-
-output "glue_database_name" {
-  description = "Glue database for Athena."
-  value       = module.loki_ingest.glue_database_name
-}
-
-output "glue_table_name" {
-  description = "Glue table for Athena."
-  value       = module.loki_ingest.glue_table_name
-}
-
-output "invoke_function_permission_command" {
-  description = "Only for hashicorp/aws < 6.28 (see README)."
-  value       = module.loki_ingest.invoke_function_permission_command
+output "loki_ingest" {
+  description = "Every output of the module: bucket, stream, function, roles, secret, Glue table."
+  value       = module.loki_ingest
 }

@@ -98,6 +98,38 @@ def _message(line: str, line_bytes: bytes) -> bytes:
     return b'{"message":' + encode_basestring(line).encode() + b"}"
 
 
+def _record_body(line: str, line_bytes: bytes) -> tuple[bytes, bytes]:
+    """(value of "record", extra fields) for a valid-Unicode line. A JSON object line is
+    validated by the C scanner and spliced verbatim; anything else becomes {"message": line}."""
+    if line[:1] == "{" and line[-1:] == "}":
+        text: str | None = line
+    else:
+        text = json_object_text(line) if line[:1].isspace() or line[-1:].isspace() else None
+    if text is not None:
+        try:
+            obj, end = _scan_once(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            obj, end = None, 0
+        if end == len(text) and type(obj) is dict:
+            if "\n" in line or "\r" in line:
+                # Raw newlines would split the NDJSON line: re-serialise, keep the original.
+                compact = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+                return compact.encode("utf-8", "surrogatepass"), b',"line":' + encode_basestring(line).encode()
+            return line_bytes, b""
+    return _message(line, line_bytes), b""
+
+
+def _metadata_bytes(metadata: Metadata, *, ascii_only: bool = False) -> bytes:
+    if not metadata:
+        return _EMPTY_METADATA
+    if not ascii_only:
+        try:
+            return _metadata_json(metadata, encode_basestring).encode()
+        except UnicodeEncodeError:
+            pass  # lone surrogates: escape everything instead
+    return _metadata_json(metadata, encode_basestring_ascii).encode()
+
+
 def entry_id(labels_prefix: bytes, timestamp: int, line_bytes: bytes) -> bytes:
     """128 bits of sha256(canonical labels, timestamp, line), as 32 hex characters."""
     return hexlify(sha256(b"%b%d\n%b" % (labels_prefix, timestamp, line_bytes)).digest()[:16])
@@ -107,7 +139,6 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
     built = Built()
     lines = built.lines
     append = lines.append
-    scan = _scan_once
     last_second: int | None = None
     second_prefix = b""
     total = 0
@@ -127,47 +158,22 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
             try:
                 line_bytes = line.encode()
             except UnicodeEncodeError:
-                record = _odd_record(stream_part, labels_prefix, timestamp, line, metadata, second_prefix, nanos)
+                # Not valid Unicode: a readable message plus the exact bytes in line_base64.
+                line_bytes, body, extra = _odd_line(line)
+                meta = _metadata_bytes(metadata, ascii_only=True)
             else:
-                body = None
-                extra = b""
-                # A JSON object line is validated by the C scanner, then spliced verbatim.
-                if line[:1] == "{" and line[-1:] == "}":
-                    text: str | None = line
-                else:
-                    text = json_object_text(line) if line[:1].isspace() or line[-1:].isspace() else None
-                if text is not None:
-                    try:
-                        obj, end = scan(text, 0)
-                    except (StopIteration, ValueError, RecursionError):
-                        obj, end = None, 0
-                    if end == len(text) and type(obj) is dict:
-                        if "\n" in line or "\r" in line:
-                            body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
-                                "utf-8", "surrogatepass"
-                            )
-                            extra = b',"line":' + encode_basestring(line).encode()
-                        else:
-                            body = line_bytes
-                if body is None:
-                    body = _message(line, line_bytes)
-                if metadata:
-                    try:
-                        meta = _metadata_json(metadata, encode_basestring).encode()
-                    except UnicodeEncodeError:
-                        meta = _metadata_json(metadata, encode_basestring_ascii).encode()
-                else:
-                    meta = _EMPTY_METADATA
-                record = _RECORD % (
-                    second_prefix,
-                    nanos,
-                    b"%d" % timestamp,
-                    stream_part,
-                    body,
-                    extra,
-                    meta,
-                    entry_id(labels_prefix, timestamp, line_bytes),
-                )
+                body, extra = _record_body(line, line_bytes)
+                meta = _metadata_bytes(metadata)
+            record = _RECORD % (
+                second_prefix,
+                nanos,
+                b"%d" % timestamp,
+                stream_part,
+                body,
+                extra,
+                meta,
+                entry_id(labels_prefix, timestamp, line_bytes),
+            )
             if len(record) > max_record_bytes:
                 built.rejections.append(
                     Rejection(
@@ -183,31 +189,12 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
     return built
 
 
-def _odd_record(
-    stream_part: bytes,
-    labels_prefix: bytes,
-    timestamp: int,
-    line: str,
-    metadata: Metadata,
-    second_prefix: bytes,
-    nanos: int,
-) -> bytes:
-    """A line that is not valid Unicode: readable message + exact bytes in line_base64."""
+def _odd_line(line: str) -> tuple[bytes, bytes, bytes]:
+    """(exact bytes, record body, extra fields) for a line that is not valid Unicode."""
     try:
         raw = line.encode("utf-8", "surrogateescape")  # invalid UTF-8 from a protobuf push
     except UnicodeEncodeError:
         raw = line.encode("utf-8", "surrogatepass")  # a lone \\uD800-style escape from JSON
     readable = raw.decode("utf-8", "replace")
-    meta = _metadata_json(metadata, encode_basestring_ascii) if metadata else "{}"
     body = b'{"message":' + encode_basestring(readable).encode() + b"}"
-    extra = b',"line_base64":"' + base64.b64encode(raw) + b'"'
-    return _RECORD % (
-        second_prefix,
-        nanos,
-        b"%d" % timestamp,
-        stream_part,
-        body,
-        extra,
-        meta.encode(),
-        entry_id(labels_prefix, timestamp, raw),
-    )
+    return raw, body, b',"line_base64":"' + base64.b64encode(raw) + b'"'

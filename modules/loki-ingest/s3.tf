@@ -3,6 +3,12 @@ locals {
   bucket_arn = "arn:${local.partition}:s3:::${local.bucket_id}"
 
   sse_algorithm = var.s3_kms_key_arn == null ? "AES256" : "aws:kms"
+
+  # Static keys, so for_each is known at plan time; ARNs follow the bucket names.
+  created_bucket_arns = merge(
+    var.create_bucket ? { logs = "arn:${local.partition}:s3:::${local.bucket_name}" } : {},
+    var.create_bucket && var.enable_access_logging ? { access_logs = "arn:${local.partition}:s3:::${local.access_log_bucket_name}" } : {},
+  )
 }
 
 # ---------------------------------------------------------------------------------------
@@ -96,14 +102,15 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
   depends_on = [aws_s3_bucket_versioning.logs]
 }
 
-data "aws_iam_policy_document" "logs_bucket" {
-  count = var.create_bucket && var.enforce_tls ? 1 : 0
+# TLS-only policy statement, one document per bucket this module creates.
+data "aws_iam_policy_document" "deny_insecure_transport" {
+  for_each = var.enforce_tls ? local.created_bucket_arns : {}
 
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.logs[0].arn, "${aws_s3_bucket.logs[0].arn}/*"]
+    resources = [each.value, "${each.value}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -119,7 +126,7 @@ data "aws_iam_policy_document" "logs_bucket" {
 resource "aws_s3_bucket_policy" "logs" {
   count  = var.create_bucket && var.enforce_tls ? 1 : 0
   bucket = aws_s3_bucket.logs[0].id
-  policy = data.aws_iam_policy_document.logs_bucket[0].json
+  policy = data.aws_iam_policy_document.deny_insecure_transport["logs"].json
 
   depends_on = [aws_s3_bucket_public_access_block.logs]
 }
@@ -232,24 +239,10 @@ data "aws_iam_policy_document" "access_logs_bucket" {
     }
   }
 
-  dynamic "statement" {
-    for_each = var.enforce_tls ? [1] : []
-    content {
-      sid       = "DenyInsecureTransport"
-      effect    = "Deny"
-      actions   = ["s3:*"]
-      resources = [aws_s3_bucket.access_logs[0].arn, "${aws_s3_bucket.access_logs[0].arn}/*"]
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
-        test     = "Bool"
-        variable = "aws:SecureTransport"
-        values   = ["false"]
-      }
-    }
-  }
+  # The TLS-only statement is appended after the Allow (override_policy_documents keeps
+  # this document's statements first). Order does not matter to AWS, but moto's
+  # PutBucketLogging check crashes on a "*" principal before it finds the Allow.
+  override_policy_documents = var.enforce_tls ? [data.aws_iam_policy_document.deny_insecure_transport["access_logs"].json] : []
 }
 
 resource "aws_s3_bucket_policy" "access_logs" {

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pytest
 from local.emulator import free_port
 from local.logs import read_records
 from local.server import FunctionUrlServer, make_server, serve_in_thread
+from local.state import flatten_outputs
 from tests.conftest import ROOT, terraform_env
 
 TIMEOUT = 900  # the AWS provider retries emulator errors for 10+ minutes
@@ -68,8 +70,7 @@ class Deployment:
         started = time.monotonic()
         self.terraform("apply", "-input=false", "-auto-approve", "-no-color", *self.var_args())
         self.timings[label] = round(time.monotonic() - started, 1)
-        raw = json.loads(self.terraform("output", "-json").stdout)
-        self.outputs = {name: item["value"] for name, item in raw.items()}
+        self.outputs = flatten_outputs(json.loads(self.terraform("output", "-json").stdout))
 
     def planned_changes(self) -> list[dict[str, Any]]:
         started = time.monotonic()
@@ -162,19 +163,25 @@ def start_endpoint(outputs: Mapping[str, Any], overrides: Mapping[str, str] | No
     return Endpoint(server, url)
 
 
+@contextmanager
+def running_endpoint(outputs: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> Iterator[Endpoint]:
+    served = start_endpoint(outputs, overrides)
+    try:
+        yield served
+    finally:
+        served.server.shutdown()
+        served.server.server_close()
+
+
 @pytest.fixture(scope="session")
 def endpoint(deployment: Deployment) -> Iterator[Endpoint]:
     """The real handler at http://127.0.0.1:<port>, configured from the Terraform outputs."""
-    served = start_endpoint(deployment.outputs, {"AUTH_REFRESH_MIN_INTERVAL_SECONDS": "1"})
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+    with running_endpoint(deployment.outputs, {"AUTH_REFRESH_MIN_INTERVAL_SECONDS": "1"}) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
 def loki_mode_endpoint(deployment: Deployment) -> Iterator[Endpoint]:
     """The same stack with SUCCESS_STATUS_CODE=204, for clients that accept nothing else."""
-    served = start_endpoint(deployment.outputs, {"SUCCESS_STATUS_CODE": "204"})
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+    with running_endpoint(deployment.outputs, {"SUCCESS_STATUS_CODE": "204"}) as served:
+        yield served

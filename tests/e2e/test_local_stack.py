@@ -16,13 +16,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from local.load import landed_exactly_once, run_load
 from tests.conftest import ROOT
-from tests.e2e.conftest import Deployment, Endpoint
+from tests.e2e.conftest import Deployment, Endpoint, running_endpoint
 from tests.support.logproto import protobuf_push
 
 pytestmark = pytest.mark.e2e
@@ -241,71 +241,35 @@ def test_rotating_with_terraform_works_without_restarting_the_endpoint(
 # --- load --------------------------------------------------------------------------------------
 
 
-def run_load(deployment: Deployment, endpoint: Endpoint, clients: int, pushes: int, entries: int) -> dict[str, Any]:
-    run = uuid.uuid4().hex[:12]
-    credentials = deployment.credentials()
-    statuses: list[int] = []
-
-    def client(number: int) -> list[str]:
-        sent: list[str] = []
-        for push in range(pushes):
-            base = time.time_ns()
-            values = [[str(base + i), f"load {run} c{number} p{push} e{i}"] for i in range(entries)]
-            body = json.dumps({"streams": [{"stream": {"run": run, "client": str(number)}, "values": values}]}).encode()
-            for _ in range(10):  # retry 5xx/429 like a Loki client
-                status, _, _ = http(
-                    "POST", f"{endpoint.url}/loki/api/v1/push", body, {"Content-Type": "application/json"}, credentials
-                )
-                statuses.append(status)
-                if status == 200:
-                    sent.extend(v[1] for v in values)
-                    break
-        return sent
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(clients) as pool:
-        sent = [line for lines in pool.map(client, range(clients)) for line in lines]
-    elapsed = time.monotonic() - started
-    found = wait_for(deployment, lambda r: r["stream"].get("run") == run, len(sent), timeout=60)
-    by_line: dict[str, set[str]] = {}
-    for record in found:
-        by_line.setdefault(record["record"]["message"], set()).add(record["id"])
-    report = {
-        "clients": clients,
-        "pushes": clients * pushes,
-        "entries_sent": len(sent),
-        "records_found": len(found),
-        "missing": sum(1 for line in sent if line not in by_line),
-        "duplicates": len(found) - len(by_line),
-        "non_200": sum(1 for s in statuses if s != 200),
-        "pushes_per_s": round(clients * pushes / elapsed, 1),
-    }
+def load(deployment: Deployment, endpoint: Endpoint, clients: int, pushes: int, entries: int) -> dict[str, Any]:
+    report = run_load(
+        f"{endpoint.url}/loki/api/v1/push",
+        deployment.credentials(),
+        deployment.records,
+        clients=clients,
+        pushes=pushes,
+        entries=entries,
+    )
     print("load:", json.dumps(report))
-    assert report["missing"] == 0
-    # Exactly once, or a duplicate that carries the same id as the original.
-    assert all(len(ids) == 1 for ids in by_line.values())
-    assert report["entries_sent"] == clients * pushes * entries
+    assert landed_exactly_once(report), report
     return report
 
 
 def test_parallel_clients_every_line_lands_exactly_once(deployment: Deployment, endpoint: Endpoint) -> None:
-    report = run_load(deployment, endpoint, clients=8, pushes=25, entries=20)
-    assert report["duplicates"] == 0
+    report = load(deployment, endpoint, clients=8, pushes=25, entries=20)
+    assert report["duplicates"] == 0 and report["non_200_answers"] == 0
 
 
 @pytest.mark.soak
 def test_parallel_clients_soak(deployment: Deployment, endpoint: Endpoint) -> None:
-    run_load(deployment, endpoint, clients=16, pushes=200, entries=50)
+    load(deployment, endpoint, clients=16, pushes=200, entries=50)
 
 
 # --- health (destructive: runs last) -------------------------------------------------------
 
 
 def test_healthz_is_healthy_then_degraded_when_the_stream_is_deleted(deployment: Deployment) -> None:
-    from tests.e2e.conftest import start_endpoint
-
-    served = start_endpoint(deployment.outputs, {"HEALTH_CACHE_TTL_SECONDS": "0"})
-    try:
+    with running_endpoint(deployment.outputs, {"HEALTH_CACHE_TTL_SECONDS": "0"}) as served:
         status, _, body = http("GET", f"{served.url}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "healthy"})
         deployment.client("firehose").delete_delivery_stream(
@@ -315,6 +279,3 @@ def test_healthz_is_healthy_then_degraded_when_the_stream_is_deleted(deployment:
         answer = json.loads(body)
         assert status == 503 and answer["status"] == "degraded" and "ResourceNotFoundException" in answer["error"]
         assert headers.get("retry-after")
-    finally:
-        served.server.shutdown()
-        served.server.server_close()

@@ -15,17 +15,7 @@ from loki_ingest.model import MISSING_TIMESTAMP
 from loki_ingest.protobuf import decode_push_request
 from loki_ingest.snappy import decompress
 from tests.support.logproto import encode_push, protobuf_push
-
-
-def varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+from tests.support.wire import varint
 
 
 def key(field: int, wire: int) -> bytes:

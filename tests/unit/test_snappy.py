@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from loki_ingest.errors import DecodeError, PayloadTooLarge
 from loki_ingest.snappy import decoded_length, decompress
+from tests.support.wire import varint
 
 CAP = 1 << 25
 
@@ -29,16 +30,6 @@ def literal(data: bytes) -> bytes:
         if n < 1 << (8 * extra):
             return bytes([tag << 2]) + n.to_bytes(extra, "little") + data
     raise ValueError(n)
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 VECTORS = [
