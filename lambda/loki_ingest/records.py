@@ -67,16 +67,6 @@ def json_object_text(line: str) -> str | None:
     return None
 
 
-def parse_json_object(text: str) -> dict[str, Any] | None:
-    try:
-        value, end = _scan_once(text, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return None
-    if end != len(text) or type(value) is not dict:
-        return None
-    return value
-
-
 def _metadata_json(metadata: Metadata, encode: Callable[[str], str]) -> str:
     return "{" + ",".join(f"{encode(name)}:{encode(value)}" for name, value in metadata) + "}"
 
@@ -101,10 +91,7 @@ def _message(line: str, line_bytes: bytes) -> bytes:
 def _record_body(line: str, line_bytes: bytes) -> tuple[bytes, bytes]:
     """(value of "record", extra fields) for a valid-Unicode line. A JSON object line is
     validated by the C scanner and spliced verbatim; anything else becomes {"message": line}."""
-    if line[:1] == "{" and line[-1:] == "}":
-        text: str | None = line
-    else:
-        text = json_object_text(line) if line[:1].isspace() or line[-1:].isspace() else None
+    text = json_object_text(line)
     if text is not None:
         try:
             obj, end = _scan_once(text, 0)

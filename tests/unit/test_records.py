@@ -162,3 +162,16 @@ def test_any_line_gives_one_valid_json_record_with_the_line_recoverable(line: st
     except UnicodeEncodeError:
         return  # covered by the line_base64 test
     assert raw_line(doc, record) == expected
+
+
+def test_label_values_that_are_not_unicode_are_escaped_not_dropped() -> None:
+    (record,) = records_for((1, "x", ()), labels=(("a", "\ud800"),))
+    record.decode("utf-8")
+    assert json.loads(record)["stream"] == {"a": "\ud800"}
+
+
+def test_a_non_unicode_line_keeps_its_metadata() -> None:
+    (record,) = records_for((1, "bad \udcff", (("trace_id", "t\u00e9"),)))
+    doc = json.loads(record)
+    assert doc["metadata"] == {"trace_id": "t\u00e9"}
+    assert base64.b64decode(doc["line_base64"]) == b"bad \xff"
