@@ -128,11 +128,13 @@ PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: test
 test: venv tfrc dist/lambda.zip ## Every test: lint, unit (3.11 + 3.12), integration, fuzz, terraform, end-to-end
+	@rm -f build/test-figures.jsonl
 	@$(MAKE) lint
 	$(PYTEST) tests/unit tests/integration tests/fuzz -q -n 2 --dist loadfile
 	@$(MAKE) test-py312
 	@$(MAKE) test-terraform
 	@$(MAKE) test-e2e
+	@echo "Figures measured by the tests:" && cat build/test-figures.jsonl
 
 .PHONY: test-unit
 test-unit: venv ## Unit tests only (fast)
@@ -164,7 +166,9 @@ test-e2e: venv tfrc dist/lambda.zip ## terraform apply to an emulator, real HTTP
 
 .PHONY: soak
 soak: venv tfrc dist/lambda.zip ## Long fault-injection and load variants
+	@rm -f build/test-figures.jsonl
 	LOKI_FUZZ_EXAMPLES=20000 LOKI_FUZZ_RANDOM=1 $(PYTEST) tests/integration tests/fuzz tests/e2e -q --run-soak -m "soak or fuzz" -p no:cacheprovider
+	@echo "Figures measured by the soak:" && cat build/test-figures.jsonl
 
 .PHONY: coverage
 coverage: venv ## Unit + integration + fuzz coverage of the handler package
@@ -227,11 +231,11 @@ init: tfrc ## terraform init for ENV=dev|prod (prod reads environments/prod/back
 
 .PHONY: plan
 plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real AWS
-	terraform -chdir=$(ENV_DIR) plan -input=false -out=tfplan
+	terraform -chdir=$(ENV_DIR) plan -input=false -out=plan.tfplan
 
 .PHONY: apply
 apply: tfrc dist/lambda.zip init ## terraform apply for ENV=dev|prod (applies the saved plan when there is one)
-	@if [ -f $(ENV_DIR)/tfplan ]; then terraform -chdir=$(ENV_DIR) apply -input=false tfplan && rm -f $(ENV_DIR)/tfplan; \
+	@if [ -f $(ENV_DIR)/plan.tfplan ]; then terraform -chdir=$(ENV_DIR) apply -input=false plan.tfplan && rm -f $(ENV_DIR)/plan.tfplan; \
 	 else terraform -chdir=$(ENV_DIR) apply -input=false; fi
 
 .PHONY: clean

@@ -48,6 +48,19 @@ def terraform_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+FIGURES = ROOT / "build" / "test-figures.jsonl"
+
+
+def record_figures(name: str, figures: Mapping[str, Any]) -> None:
+    """Print figures a test measured and append them to build/test-figures.jsonl, which
+    `make test` and `make soak` print at the end (pytest hides stdout of passing tests)."""
+    line = json.dumps({"test": name, **figures})
+    print(line)
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a") as out:
+        out.write(line + "\n")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-soak", action="store_true", default=False, help="run the long soak variants (make soak)")
 

@@ -25,7 +25,7 @@ from local.emulator import free_port
 from local.logs import read_records
 from local.server import FunctionUrlServer, make_server, serve_in_thread
 from local.state import flatten_outputs
-from tests.conftest import ROOT, terraform_env
+from tests.conftest import ROOT, record_figures, terraform_env
 
 TIMEOUT = 900  # the AWS provider retries emulator errors for 10+ minutes
 
@@ -140,7 +140,7 @@ def deployment(moto_endpoint: str, aws_env: None, tmp_path_factory: pytest.TempP
     deployment.timings["destroy"] = round(time.monotonic() - started, 1)
     state = json.loads(deployment.state_path.read_text())
     assert state.get("resources", []) == [], "destroy left resources in state"
-    print(f"\nterraform timings (s): {json.dumps(deployment.timings)}")
+    record_figures("terraform timings (s)", deployment.timings)
 
 
 @dataclass

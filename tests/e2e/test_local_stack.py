@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from local.load import landed_exactly_once, run_load
-from tests.conftest import ROOT
+from tests.conftest import ROOT, record_figures
 from tests.e2e.conftest import Deployment, Endpoint, running_endpoint
 from tests.support.logproto import protobuf_push
 
@@ -250,7 +250,7 @@ def load(deployment: Deployment, endpoint: Endpoint, clients: int, pushes: int, 
         pushes=pushes,
         entries=entries,
     )
-    print("load:", json.dumps(report))
+    record_figures("load", report)
     assert landed_exactly_once(report), report
     return report
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from local.adapter import build_event
 from loki_ingest import handler as handler_module
-from tests.conftest import NOW_NS, FakeFirehose, Harness, basic, event, load_event
+from tests.conftest import NOW_NS, FakeFirehose, Harness, basic, event, load_event, record_figures
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
 pytestmark = pytest.mark.fuzz
@@ -338,5 +338,5 @@ def test_mutated_real_payloads(invoke: Callable[[Any], dict[str, Any]], name: st
 
 
 def test_at_least_10000_cases_ran() -> None:
-    print(f"\nfuzz cases through handler(): {CASES['count']}")
+    record_figures("fuzz", {"cases_through_handler": CASES["count"], "examples_per_property": EXAMPLES})
     assert CASES["count"] >= 10_000

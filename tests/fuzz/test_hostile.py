@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from loki_ingest.pack import billed_bytes
-from tests.conftest import NOW_NS, ROOT, Harness, event, v1_body
+from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
 pytestmark = pytest.mark.fuzz
@@ -108,7 +108,7 @@ def test_compression_bombs_are_413_with_bounded_peak_memory(
     body = make()
     assert len(body) < 6 * MIB  # fits in one function URL request
     figures = measure(tmp_path, body, content_type, encoding)
-    print(f"\nbomb {encoding or 'snappy'} ({len(body)} bytes in): {json.dumps(figures)}")
+    record_figures(f"bomb {encoding or 'snappy'}", {"bytes_in": len(body), **figures, "body": None})
     assert figures["status"] == 413, figures
     assert "limit" in str(figures["body"])
     # Never much more than the cap, however large the bomb would inflate.

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from loki_ingest.auth import SecretUnavailable
-from tests.conftest import NOW_NS, PASSWORD, USER, basic, event, v1_body
+from tests.conftest import NOW_NS, PASSWORD, USER, basic, event, record_figures, v1_body
 from tests.integration.conftest import Harness, PartialFailures, Stack, aws_response, client, firehose_of, secrets_of
 from tests.support.logproto import protobuf_push
 
@@ -84,7 +84,7 @@ def run_partial_failure_soak(make_harness: Callable[..., Harness], stack: Stack,
         "entries_lost": len(lost),
         "duplicate_records_by_id": duplicates,
     }
-    print("partial-failure soak:", json.dumps(figures))
+    record_figures("partial failures", figures)
     assert not lost, f"{len(lost)} accepted entries are missing from S3"
     assert first_try_5xx > 0, "the fault rate must actually produce 503s"
     assert faults.injected > 0
