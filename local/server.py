@@ -29,7 +29,7 @@ from local.adapter import MAX_INVOKE_PAYLOAD, build_event, event_size, to_http
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
 
-from loki_ingest.handler import App  # noqa: E402
+from loki_ingest.handler import App, _deadline  # noqa: E402
 
 
 class LocalContext:
@@ -62,8 +62,6 @@ class FunctionUrlServer(ThreadingHTTPServer):
         self.quiet = quiet
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        from loki_ingest.handler import _deadline
-
         return self.app.handle_event(event, _deadline(LocalContext(self.timeout_s)))
 
 

@@ -16,6 +16,38 @@ class NotDeployed(RuntimeError):
     pass
 
 
+def emulator_env(endpoint_url: str) -> dict[str, str]:
+    """Environment that points boto3 (and the handler) at an emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_XRAY_SDK_ENABLED": "false",
+    }
+
+
+def emulator_client(service: str, endpoint_url: str, **kwargs: Any) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        **kwargs,
+    )
+
+
+def read_credentials(endpoint_url: str, secret_arn: str) -> tuple[str, str]:
+    """(username, password) from the deployment's secret in the emulator."""
+    secret = emulator_client("secretsmanager", endpoint_url).get_secret_value(SecretId=secret_arn)
+    doc = json.loads(secret["SecretString"])
+    return str(doc["username"]), str(doc["password"])
+
+
 def flatten_outputs(raw: dict[str, Any]) -> dict[str, Any]:
     """`terraform output -json` of a root: the module's outputs (nested under `loki_ingest`)
     and the root's own, as one flat mapping."""
@@ -45,33 +77,11 @@ class LocalState:
             raise NotDeployed(f"{tfvars} has no aws_endpoint_url")
         return match.group(1)
 
-    def aws_env(self) -> dict[str, str]:
-        """Environment that points boto3 (and the handler) at the emulator."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_XRAY_SDK_ENABLED": "false",
-        }
-
     def apply_aws_env(self) -> None:
-        os.environ.update(self.aws_env())
+        os.environ.update(emulator_env(self.endpoint_url))
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        env = self.aws_env()
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return emulator_client(service, self.endpoint_url)
 
     def credentials(self) -> tuple[str, str]:
-        secret = self.client("secretsmanager").get_secret_value(SecretId=self.outputs["secret_arn"])
-        doc = json.loads(secret["SecretString"])
-        return str(doc["username"]), str(doc["password"])
+        return read_credentials(self.endpoint_url, self.outputs["secret_arn"])

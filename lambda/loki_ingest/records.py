@@ -35,7 +35,7 @@ from .model import Metadata, Rejection, iso_seconds
 from .validate import ValidStream
 
 _NS = 1_000_000_000
-_EMPTY_METADATA = b"{}"
+_EMPTY_OBJECT = b"{}"
 
 
 def _reject_constant(name: str) -> Any:
@@ -67,8 +67,8 @@ def json_object_text(line: str) -> str | None:
     return None
 
 
-def _metadata_json(metadata: Metadata, encode: Callable[[str], str]) -> str:
-    return "{" + ",".join(f"{encode(name)}:{encode(value)}" for name, value in metadata) + "}"
+def _object_json(pairs: Metadata, encode: Callable[[str], str]) -> str:
+    return "{" + ",".join(f"{encode(name)}:{encode(value)}" for name, value in pairs) + "}"
 
 
 _CONTROL_BYTES = bytes(range(32))  # must be escaped inside JSON strings (RFC 8259)
@@ -106,15 +106,16 @@ def _record_body(line: str, line_bytes: bytes) -> tuple[bytes, bytes]:
     return _message(line, line_bytes), b""
 
 
-def _metadata_bytes(metadata: Metadata, *, ascii_only: bool = False) -> bytes:
-    if not metadata:
-        return _EMPTY_METADATA
+def _pairs_json(pairs: Metadata, *, ascii_only: bool = False) -> bytes:
+    """(name, value) pairs (labels, structured metadata) as a JSON object, in order."""
+    if not pairs:
+        return _EMPTY_OBJECT
     if not ascii_only:
         try:
-            return _metadata_json(metadata, encode_basestring).encode()
+            return _object_json(pairs, encode_basestring).encode()
         except UnicodeEncodeError:
             pass  # lone surrogates: escape everything instead
-    return _metadata_json(metadata, encode_basestring_ascii).encode()
+    return _object_json(pairs, encode_basestring_ascii).encode()
 
 
 def entry_id(labels_prefix: bytes, timestamp: int, line_bytes: bytes) -> bytes:
@@ -130,12 +131,7 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
     second_prefix = b""
     total = 0
     for stream in streams:
-        labels_json = json.dumps(dict(stream.labels), ensure_ascii=False, separators=(",", ":"))
-        try:
-            stream_part = b'","stream":' + labels_json.encode() + b',"record":'
-        except UnicodeEncodeError:
-            ascii_labels = json.dumps(dict(stream.labels), separators=(",", ":"))
-            stream_part = b'","stream":' + ascii_labels.encode() + b',"record":'
+        stream_part = b'","stream":' + _pairs_json(stream.labels) + b',"record":'
         labels_prefix = stream.canonical.encode("utf-8", "surrogatepass") + b"\n"
         for timestamp, line, metadata in stream.entries:
             seconds, nanos = divmod(timestamp, _NS)
@@ -147,10 +143,10 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
             except UnicodeEncodeError:
                 # Not valid Unicode: a readable message plus the exact bytes in line_base64.
                 line_bytes, body, extra = _odd_line(line)
-                meta = _metadata_bytes(metadata, ascii_only=True)
+                meta = _pairs_json(metadata, ascii_only=True)
             else:
                 body, extra = _record_body(line, line_bytes)
-                meta = _metadata_bytes(metadata)
+                meta = _pairs_json(metadata)
             record = _RECORD % (
                 second_prefix,
                 nanos,

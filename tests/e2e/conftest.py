@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from local.emulator import free_port
 from local.logs import read_records
 from local.server import FunctionUrlServer, make_server, serve_in_thread
-from local.state import flatten_outputs
+from local.state import emulator_client, emulator_env, flatten_outputs, read_credentials
 from tests.conftest import ROOT, record_figures, terraform_env
 
 TIMEOUT = 900  # the AWS provider retries emulator errors for 10+ minutes
@@ -81,18 +80,10 @@ class Deployment:
         return [c for c in shown.get("resource_changes", []) if c["change"]["actions"] != ["no-op"]]
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return emulator_client(service, self.endpoint)
 
     def credentials(self) -> tuple[str, str]:
-        value = self.client("secretsmanager").get_secret_value(SecretId=self.outputs["secret_arn"])["SecretString"]
-        doc = json.loads(value)
-        return str(doc["username"]), str(doc["password"])
+        return read_credentials(self.endpoint, self.outputs["secret_arn"])
 
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for _, line in read_records(self.client("s3"), self.outputs["bucket_name"])]
@@ -101,14 +92,7 @@ class Deployment:
 @pytest.fixture(scope="session")
 def aws_env(moto_endpoint: str) -> Iterator[None]:
     """Point boto3 (and so the handler served in-process) at the session's emulator."""
-    values = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_XRAY_SDK_ENABLED": "false",
-    }
+    values = emulator_env(moto_endpoint)
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     yield

@@ -4,7 +4,6 @@ the boto3 layer (botocore before-send hooks)."""
 from __future__ import annotations
 
 import base64
-import gzip
 import io
 import json
 import random
@@ -15,10 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from local.logs import read_records
+from local.state import emulator_client, emulator_env
 from loki_ingest.delivery import FixedDeadline
 from loki_ingest.handler import App
 from tests.conftest import PASSWORD, USER
@@ -47,15 +47,7 @@ def aws_response(
     return AWSResponse(request.url, status, merged, _Raw(data))
 
 
-def client(service: str, endpoint: str, **kwargs: Any) -> Any:
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        **kwargs,
-    )
+client = emulator_client
 
 
 @dataclass
@@ -72,15 +64,7 @@ class Stack:
 
     def lines(self) -> list[bytes]:
         """Every NDJSON line in the bucket (gunzipped when compressed)."""
-        s3 = self.s3()
-        out: list[bytes] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
-            for obj in page.get("Contents", []):
-                data = s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
-                if data[:2] == b"\x1f\x8b":
-                    data = gzip.decompress(data)
-                out.extend(line + b"\n" for line in data.split(b"\n") if line)
-        return out
+        return [line + b"\n" for _, line in read_records(self.s3(), self.bucket)]
 
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.lines()]
@@ -89,12 +73,7 @@ class Stack:
 @pytest.fixture
 def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Stack:
     suffix = uuid.uuid4().hex[:10]
-    for key, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }.items():
+    for key, value in emulator_env(moto_endpoint).items():
         monkeypatch.setenv(key, value)
     s3 = client("s3", moto_endpoint)
     bucket = f"it-{suffix}"
