@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "lambda"))
 
 from loki_ingest.handler import App, _deadline  # noqa: E402
 
+DRAIN_LIMIT = 64 * 1024 * 1024  # larger declared bodies are refused without reading them
+
 
 class LocalContext:
     """The slice of the Lambda context object the handler uses."""
@@ -85,6 +87,13 @@ class FunctionUrlHandler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_INVOKE_PAYLOAD:
+            # Read and discard it, so the client gets to see the 413 instead of a reset.
+            remaining = length if length <= DRAIN_LIMIT else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(1 << 20, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
             return None
         return self.rfile.read(length) if length else b""
 
