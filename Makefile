@@ -46,9 +46,10 @@ help: ## Show this help
 
 # --- environments ------------------------------------------------------------------------
 
-$(VENV)/.installed: requirements-dev.txt requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 .PHONY: venv
@@ -91,8 +92,9 @@ format: venv ## Format Python and Terraform
 	terraform fmt -recursive modules environments
 
 .PHONY: docs
-docs: ## Regenerate the module inputs/outputs tables in the READMEs
-	$(PYTHON) scripts/tfdocs.py README.md modules/loki-ingest/README.md
+docs: venv ## Regenerate the module tables, the settings table and the settings bounds test
+	$(PY) scripts/tfdocs.py README.md modules/loki-ingest/README.md
+	$(PY) scripts/settings_docs.py
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to date
@@ -101,6 +103,7 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 	$(VENV)/bin/mypy
 	terraform fmt -check -recursive modules environments
 	$(PY) scripts/tfdocs.py --check README.md modules/loki-ingest/README.md
+	$(PY) scripts/settings_docs.py --check
 
 # --- build -------------------------------------------------------------------------------
 
@@ -153,7 +156,8 @@ test-py312: ## Unit tests on Python 3.12 (the Lambda runtime), when installed
 	@if [ -z "$(PY312)" ]; then echo "python3.12 not found: skipping the 3.12 run"; exit 0; fi; \
 	 test -x $(ROOT)/.venv312/bin/python || $(PY312) -m venv $(ROOT)/.venv312; \
 	 if [ ! -f $(ROOT)/.venv312/.installed ] || [ requirements-dev.txt -nt $(ROOT)/.venv312/.installed ]; then \
-	   $(ROOT)/.venv312/bin/python -m pip install --quiet -r requirements-dev.txt && touch $(ROOT)/.venv312/.installed; fi; \
+	   $(ROOT)/.venv312/bin/python -m pip install --quiet -r requirements-dev.txt && \
+	   $(ROOT)/.venv312/bin/python -m pip install --quiet --no-deps -e . && touch $(ROOT)/.venv312/.installed; fi; \
 	 $(ROOT)/.venv312/bin/python -m pytest tests/unit -q -n 2 -p no:cacheprovider
 
 .PHONY: test-terraform

@@ -2,10 +2,10 @@
 same run (medians over interleaved repeats), so a shared, noisy machine still gives stable
 numbers. It never fails on speed: it prints a table and writes bench/results/latest.json.
 
-    python -m bench.run [--quick] [--lambda-dir DIR] [--output PATH]
+    python -m bench.run [--quick] [--output PATH]
 
---lambda-dir benchmarks another copy of the handler package (e.g. an older commit checked
-out with `git worktree`), for before/after comparisons.
+To benchmark another copy of the handler package (e.g. an older commit checked out with
+`git worktree`), put it first on the path: PYTHONPATH=<worktree>/lambda python -m bench.run.
 """
 
 from __future__ import annotations
@@ -57,11 +57,22 @@ def median(fn: Callable[[], Any], repeats: int) -> float:
 
 
 def bench_settings() -> Any:
-    from loki_ingest import config
+    from loki_ingest.settings import Settings
 
-    return config.load(
-        {"FIREHOSE_DELIVERYSTREAM_NAME": "bench", "AUTH_SECRET_ARN": "arn:aws:secretsmanager:::secret:bench"}
-    )
+    return Settings.defaults(delivery_stream_name="bench", auth_secret_arn="arn:aws:secretsmanager:::secret:bench")
+
+
+def bench_app() -> Any:
+    """The real App over a Firehose that accepts everything instantly."""
+    from tests.conftest import FakeSecrets
+
+    from loki_ingest.firehose import FirehoseSink
+    from loki_ingest.handler import App
+
+    settings = bench_settings()
+    app = App(settings, FirehoseSink(NullFirehose(), settings), FakeSecrets())
+    app.logger.disabled = True
+    return app
 
 
 class NullFirehose:
@@ -78,15 +89,13 @@ class NullFirehose:
 
 
 def handler_cpu(quick: bool) -> list[dict[str, Any]]:
-    from tests.conftest import FakeSecrets, event
+    from tests.conftest import event
     from tests.support.logproto import protobuf_push
 
     from bench.workloads import BASE_NS, lines_for_bytes, stytch_lines, text_lines, v1_body
-    from loki_ingest.delivery import FixedDeadline
-    from loki_ingest.handler import App
+    from loki_ingest.sink import FixedDeadline
 
-    app = App(bench_settings(), NullFirehose(), FakeSecrets())
-    app.logger.disabled = True
+    app = bench_app()
     rows = []
     sizes: list[tuple[str, Callable[[str], list[str]]]] = [
         ("10", lambda kind: (stytch_lines if kind == "json" else text_lines)(10)),
@@ -135,8 +144,9 @@ def components(quick: bool) -> dict[str, Any]:
     """Where the time of a ~5 MB JSON push goes, next to the floors it cannot beat."""
     from bench.workloads import lines_for_bytes, v1_body
     from loki_ingest import records
-    from loki_ingest.decode import decode_body
-    from loki_ingest.pack import pack
+    from loki_ingest.decode import decode_push
+    from loki_ingest.firehose import MAX_RECORD_BYTES, pack
+    from loki_ingest.model import Rejections
     from loki_ingest.validate import validate
 
     settings = bench_settings()
@@ -145,24 +155,24 @@ def components(quick: bool) -> dict[str, Any]:
     for kind in ("json", "text"):
         lines = lines_for_bytes(5 * MIB - 200 * 1024, kind=kind)
         body = v1_body(lines)
-        decode = lambda body=body: decode_body(  # noqa: E731
+        decode = lambda body=body: decode_push(  # noqa: E731
             body,
-            path="/loki/api/v1/push",
+            dialect="v1",
             content_type="application/json",
             content_encoding=None,
             max_decompressed_bytes=64 * MIB,
         )
         streams = decode()
-        valid = validate(streams, settings)
-        built = records.build(valid.streams)
+        valid = validate(streams, settings, Rejections())
+        built = records.build(valid, Rejections(), MAX_RECORD_BYTES)
         scan = records._scan_once
         encoded = [line.encode() for line in lines]
         loads = median(lambda body=body: json.loads(body), repeats)
         parts = {
             "json_loads_body": loads,
             "decode": median(decode, repeats),
-            "validate": median(lambda streams=streams: validate(streams, settings), repeats),
-            "records": median(lambda valid=valid: records.build(valid.streams), repeats),
+            "validate": median(lambda streams=streams: validate(streams, settings, Rejections()), repeats),
+            "records": median(lambda valid=valid: records.build(valid, Rejections(), MAX_RECORD_BYTES), repeats),
             "pack": median(lambda built=built: pack(built.lines), repeats),
             # Floors: work no implementation can skip.
             "floor_validate_each_line": median(
@@ -259,7 +269,6 @@ COLD = textwrap.dedent(
         import boto3
         boto3.client("firehose")
     else:
-        sys.path.insert(0, {lam!r})
         import loki_ingest.handler as h
         h.get_app()
     print((time.perf_counter() - t0) * 1000)
@@ -273,17 +282,17 @@ def runtime_python() -> str:
     return str(candidate) if candidate.exists() else sys.executable
 
 
-def cold_start(quick: bool, lambda_dir: Path) -> dict[str, Any]:
+def cold_start(quick: bool) -> dict[str, Any]:
     """Import + client creation in fresh interpreters, from the deployment package as
     Lambda unpacks it (dist/lambda.zip, with its bytecode) when it exists."""
     import zipfile
 
     python = runtime_python()
-    task = lambda_dir
+    task = ROOT / "lambda"
     zip_path = ROOT / "dist" / "lambda.zip"
     source = "lambda/ sources"
     with tempfile.TemporaryDirectory() as tmp:
-        if lambda_dir == ROOT / "lambda" and zip_path.exists():
+        if zip_path.exists() and not os.environ.get("PYTHONPATH"):
             zipfile.ZipFile(zip_path).extractall(tmp)
             task = Path(tmp)
             source = "dist/lambda.zip"
@@ -296,8 +305,9 @@ def cold_start(quick: bool, lambda_dir: Path) -> dict[str, Any]:
             "AUTH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench",
             "AWS_XRAY_SDK_ENABLED": "false",
             "PYTHONDONTWRITEBYTECODE": "1",  # like /var/task: nothing is cached between cold starts
+            "PYTHONPATH": str(task),  # the package as Lambda sees it, ahead of the editable install
         }
-        script = COLD.format(lam=str(task))
+        script = COLD
 
         def once(mode: str, extra: dict[str, str]) -> float:
             result = subprocess.run(
@@ -329,10 +339,13 @@ def cold_start(quick: bool, lambda_dir: Path) -> dict[str, Any]:
 
 
 def firehose_cost() -> list[dict[str, Any]]:
+    from bench.cost import billed_bytes
     from bench.workloads import lines_for_bytes, stytch_lines
     from loki_ingest import records
-    from loki_ingest.config import FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS
-    from loki_ingest.pack import billed_bytes, pack
+    from loki_ingest.firehose import MAX_BATCH_BYTES as FIREHOSE_MAX_BATCH_BYTES
+    from loki_ingest.firehose import MAX_BATCH_RECORDS as FIREHOSE_MAX_BATCH_RECORDS
+    from loki_ingest.firehose import MAX_RECORD_BYTES, pack
+    from loki_ingest.model import Rejections
     from loki_ingest.validate import validate
 
     rows = []
@@ -344,9 +357,11 @@ def firehose_cost() -> list[dict[str, Any]]:
         from loki_ingest.model import Stream
 
         valid = validate(
-            [Stream([("service_name", "stytch")], [(i, line, ()) for i, line in enumerate(lines)])], bench_settings()
+            [Stream([("service_name", "stytch")], [(i, line, ()) for i, line in enumerate(lines)])],
+            bench_settings(),
+            Rejections(),
         )
-        ndjson = records.build(valid.streams).lines
+        ndjson = records.build(valid, Rejections(), MAX_RECORD_BYTES).lines
         payload = sum(map(len, ndjson))
         batches = pack(ndjson)
         ours_sizes = [len(r) for batch in batches for r in batch]
@@ -380,13 +395,10 @@ def firehose_cost() -> list[dict[str, Any]]:
 MEMORY = textwrap.dedent(
     """
     import json, sys, time
-    sys.path[:0] = [{lam!r}, {root!r}]
     from bench.workloads import lines_for_bytes, v1_body
-    from bench.run import NullFirehose
-    from loki_ingest.handler import App
-    from loki_ingest.delivery import FixedDeadline
-    from tests.conftest import FakeSecrets, event
-    from bench.run import bench_settings
+    from bench.run import bench_app
+    from loki_ingest.sink import FixedDeadline
+    from tests.conftest import event
 
     def hwm():
         for line in open("/proc/self/status"):
@@ -394,21 +406,20 @@ MEMORY = textwrap.dedent(
                 return int(line.split()[1]) * 1024
     body = v1_body(lines_for_bytes(5 * 1024 * 1024 - 200 * 1024, kind=sys.argv[1]))
     push = event(body=body)
-    app = App(bench_settings(), NullFirehose(), FakeSecrets())
-    app.logger.disabled = True
+    app = bench_app()
     before = hwm()
     result = app.handle_event(push, FixedDeadline(time.monotonic() + 60))
     assert result["statusCode"] == 200
-    print(json.dumps({{"body": len(body), "rss_growth": hwm() - before}}))
+    print(json.dumps({"body": len(body), "rss_growth": hwm() - before}))
     """
 )
 
 
-def peak_memory(lambda_dir: Path) -> dict[str, Any]:
+def peak_memory() -> dict[str, Any]:
     out = {}
     for kind in ("json", "text"):
         result = subprocess.run(
-            [sys.executable, "-c", MEMORY.format(lam=str(lambda_dir), root=str(ROOT)), kind],
+            [sys.executable, "-c", MEMORY, kind],
             capture_output=True,
             text=True,
             check=True,
@@ -436,19 +447,17 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
-    parser.add_argument("--lambda-dir", type=Path, default=ROOT / "lambda")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
-    sys.path[:0] = [str(args.lambda_dir.resolve()), str(ROOT)]
     os.environ.setdefault("AWS_XRAY_SDK_ENABLED", "false")
     started = time.monotonic()
 
     cpu = handler_cpu(args.quick)
     parts = components(args.quick)
     snap = snappy_speed(args.quick)
-    cold = cold_start(args.quick, args.lambda_dir.resolve())
+    cold = cold_start(args.quick)
     cost = firehose_cost()
-    memory = peak_memory(args.lambda_dir.resolve())
+    memory = peak_memory()
 
     print(
         f"loki-ingest benchmarks  (Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n"

@@ -1,6 +1,7 @@
 """Deterministic Stytch-like workloads for benchmarks and tests.
 
-Event shape follows loki-push-protocol.md §9: every event has event_id, project_id, action,
+Event shape follows Stytch's event log docs (https://stytch.com/docs/workspace-management/event-logs):
+every event has event_id, project_id, action,
 status, request_id; success/error events add http_status_code, project_name and hashes.
 Sizes vary between about 300 B and 2 KB.
 """

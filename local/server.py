@@ -25,11 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from local.adapter import MAX_INVOKE_PAYLOAD, build_event, event_size, to_http
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda"))
-
-from loki_ingest.handler import App, _deadline  # noqa: E402
+from loki_ingest.handler import App, deadline_of
+from loki_ingest.settings import ENV_NAMES
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # larger declared bodies are refused without reading them
 
@@ -64,7 +61,7 @@ class FunctionUrlServer(ThreadingHTTPServer):
         self.quiet = quiet
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return self.app.handle_event(event, _deadline(LocalContext(self.timeout_s)))
+        return self.app.handle_event(event, deadline_of(LocalContext(self.timeout_s)))
 
 
 class FunctionUrlHandler(BaseHTTPRequestHandler):
@@ -133,27 +130,14 @@ class FunctionUrlHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-# Handler settings that may be overridden from the shell, e.g. SUCCESS_STATUS_CODE=204 make run.
-SETTING_PREFIXES = (
-    "SUCCESS_",
-    "MAX_",
-    "SECRET_",
-    "PREVIOUS_",
-    "LOG_LEVEL",
-    "RETRY_",
-    "DEADLINE_",
-    "HEALTH_",
-    "AUTH_REFRESH_",
-)
-
-
 def handler_env(outputs: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Handler settings from the Terraform outputs, shell overrides, then explicit ones."""
     env = {
         "FIREHOSE_DELIVERYSTREAM_NAME": str(outputs["firehose_stream_name"]),
         "AUTH_SECRET_ARN": str(outputs["secret_arn"]),
     }
-    env.update({key: value for key, value in os.environ.items() if key.startswith(SETTING_PREFIXES)})
+    # Handler settings may be overridden from the shell, e.g. SUCCESS_STATUS_CODE=204 make run.
+    env.update({key: value for key, value in os.environ.items() if key in ENV_NAMES})
     env.update(overrides or {})
     return env
 

@@ -18,10 +18,11 @@ import pytest
 
 from local.adapter import build_event
 from local.emulator import free_port, spawn, stop_process
-from loki_ingest import config
 from loki_ingest.auth import SecretVersion
-from loki_ingest.delivery import FixedDeadline
+from loki_ingest.firehose import FirehoseSink
 from loki_ingest.handler import App
+from loki_ingest.settings import Settings
+from loki_ingest.sink import FixedDeadline
 from tests.support.logproto import protobuf_push
 
 # Keep botocore and the X-Ray SDK from reaching out or complaining during unit tests.
@@ -78,9 +79,10 @@ def basic(user: str = USER, password: str = PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def make_settings(**overrides: Any) -> config.Settings:
-    env = {"FIREHOSE_DELIVERYSTREAM_NAME": "test-stream", "AUTH_SECRET_ARN": "arn:aws:secretsmanager:::secret:test"}
-    return config.load(env)._replace(**overrides)
+def make_settings(**overrides: Any) -> Settings:
+    return Settings.defaults(
+        delivery_stream_name="test-stream", auth_secret_arn="arn:aws:secretsmanager:::secret:test"
+    ).replace(**overrides)
 
 
 @dataclass
@@ -177,13 +179,17 @@ class Harness:
         return result["statusCode"], (json.loads(body) if body else {})
 
 
+def new_app(firehose: FakeFirehose | None = None, secrets: FakeSecrets | None = None, **overrides: Any) -> App:
+    """The real App over the fakes, with no real backoff sleeps."""
+    settings = make_settings(**{"retry_base_ms": 1, "retry_max_backoff_ms": 2, **overrides})
+    sink = FirehoseSink(firehose or FakeFirehose(), settings, sleep=lambda _s: None)
+    return App(settings, sink, secrets or FakeSecrets())
+
+
 @pytest.fixture
 def make_app(firehose: FakeFirehose, secrets: FakeSecrets) -> Callable[..., Harness]:
     def factory(**overrides: Any) -> Harness:
-        settings = make_settings(**{"retry_base_ms": 1, "retry_max_backoff_ms": 2, **overrides})
-        app = App(settings, firehose, secrets)
-        app.deliverer._sleep = lambda _s: None  # no real backoff in unit tests
-        return Harness(app, firehose, secrets)
+        return Harness(new_app(firehose, secrets, **overrides), firehose, secrets)
 
     return factory
 

@@ -16,7 +16,7 @@ module "loki_ingest" {
   noncurrent_version_expiration_days  = 7
   force_destroy                       = true
   secret_recovery_window_days         = 0
-  previous_password_grace_seconds     = 3600
+  handler_settings                    = { previous_password_grace_seconds = 3600 }
   enforce_tls                         = var.enforce_tls
 
   tags = {

@@ -22,15 +22,15 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
-from .errors import ServiceUnavailable, Unauthorized
+from .errors import ServiceUnavailable, Unauthorized, aws_error_code
+from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_AUTHORIZATION_HEADER = 8 * 1024
-REALM_HEADER = {"www-authenticate": 'Basic realm="loki"'}
 
 
 class SecretUnavailable(ServiceUnavailable):
@@ -59,10 +59,7 @@ class SecretsManagerSource:
         try:
             response = self._client.get_secret_value(SecretId=self._secret_id, VersionStage=stage)
         except Exception as exc:
-            code = ""
-            error_response = getattr(exc, "response", None)
-            if isinstance(error_response, Mapping):
-                code = str((error_response.get("Error") or {}).get("Code", ""))
+            code = aws_error_code(exc)
             if code == "ResourceNotFoundException" and stage != "AWSCURRENT":
                 return None
             raise SecretUnavailable(f"cannot read the auth secret ({code or type(exc).__name__})") from exc
@@ -111,21 +108,30 @@ def parse_basic(header: str | None) -> bytes:
     return decoded
 
 
+def secrets_client() -> Any:
+    """A boto3 Secrets Manager client with one quick retry and short timeouts of its own."""
+    import boto3  # noqa: PLC0415 - the AWS edge; keeps `import loki_ingest` light for tests
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client(
+        "secretsmanager",
+        config=Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=2),
+    )
+
+
 class Authenticator:
     def __init__(
         self,
         source: SecretSource,
+        settings: Settings,
         *,
-        ttl_s: float,
-        refresh_min_interval_s: float,
-        previous_grace_s: float,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._source = source
-        self._ttl = ttl_s
-        self._min_interval = refresh_min_interval_s
-        self._grace = previous_grace_s
+        self._ttl = settings.secret_cache_ttl_seconds
+        self._min_interval = settings.auth_refresh_min_interval_seconds
+        self._grace = settings.previous_password_grace_seconds
         self._clock = clock
         self._wall = wall_clock
         self._lock = threading.Lock()
@@ -183,9 +189,14 @@ class Authenticator:
         self._last_error = None
         return fresh
 
-    def ensure_loaded(self) -> None:
-        with self._lock:
-            self._refresh(force=False)
+    def probe(self) -> str | None:
+        """None when the credentials can be loaded (for /healthz), else why not."""
+        try:
+            with self._lock:
+                self._refresh(force=False)
+        except SecretUnavailable as exc:
+            return exc.message
+        return None
 
     def _matches(self, presented: bytes, credentials: Credentials) -> bool:
         ok = hmac.compare_digest(presented, credentials.current)

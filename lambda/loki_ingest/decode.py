@@ -1,20 +1,29 @@
-"""Body bytes -> streams: Content-Encoding, then Content-Type, then the right decoder.
+"""Body bytes -> streams: Content-Type, then Content-Encoding, then the dialect's decoder.
 
-Loki's order (loki-push-protocol.md §2): decompress per Content-Encoding with the size cap,
-then choose by media type: `application/json` is JSON (v1 or legacy by path), *any other*
-media type is a snappy-compressed protobuf PushRequest. A missing or malformed
-Content-Type is a 400.
+Loki's order (docs/loki-protocol.md#request-processing): the media type decides the format,
+the body is decompressed per Content-Encoding with the size cap, then `application/json` is
+JSON in the route's dialect (v1 or legacy) and *any other* media type is a snappy-compressed
+protobuf PushRequest. A missing or malformed Content-Type is a 400.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Literal
 
 from . import encoding, jsonpush, protobuf, snappy
 from .errors import BadRequest, DecodeError
 from .model import Stream
+from .wire import Bytes
 
-Bytes = bytes | bytearray
+#: The JSON dialect of a push route: Loki picks it from the path (/loki/api/v1 -> v1).
+Dialect = Literal["v1", "legacy"]
+
+_JSON_DECODERS: dict[Dialect, Callable[[Bytes], list[Stream]]] = {
+    "v1": jsonpush.decode_v1,
+    "legacy": jsonpush.decode_legacy,
+}
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA = re.compile(rf"\s*({_TOKEN})/({_TOKEN})\s*(.*)\Z", re.DOTALL)
@@ -27,42 +36,34 @@ def media_type(content_type: str | None) -> str:
         raise BadRequest("Content-Type header is required (application/json or application/x-protobuf)")
     match = _MEDIA.match(content_type)
     if not match:
-        raise BadRequest(f"malformed Content-Type {content_type[:100]!r}")
+        raise BadRequest("malformed Content-Type header")
     params = match.group(3)
     pos = 0
     while pos < len(params):
         param = _PARAM.match(params, pos)
         if not param:
-            raise BadRequest(f"malformed Content-Type parameters in {content_type[:100]!r}")
+            raise BadRequest("malformed Content-Type parameters")
         pos = param.end()
     return f"{match.group(1)}/{match.group(2)}".lower()
 
 
-def is_v1_path(path: str) -> bool:
-    # Loki picks the JSON dialect by URI: anything under /loki/api/v1 is v1.
-    return "/loki/api/v1" in path.lower()
-
-
-def decode_body(
+def decode_push(
     body: Bytes,
     *,
-    path: str,
+    dialect: Dialect,
     content_type: str | None,
     content_encoding: str | None,
     max_decompressed_bytes: int,
 ) -> list[Stream]:
-    kind = media_type(content_type)
-    data = encoding.decode_content_encoding(body, content_encoding, max_decompressed_bytes)
-    if kind == "application/json":
-        if (content_encoding or "").strip() == "snappy" and data.lstrip()[:1] not in (b"{", b""):
-            # Loki passes snappy-encoded JSON through undecoded (and then fails); we accept it.
-            data = snappy.decompress(data, max_decompressed_bytes)
-        return jsonpush.decode_v1(data) if is_v1_path(path) else jsonpush.decode_legacy(data)
+    if media_type(content_type) == "application/json":
+        data = encoding.decoder(content_encoding)(body, max_decompressed_bytes)
+        return _JSON_DECODERS[dialect](data)
+    data = encoding.decoder(content_encoding, encoding.PROTOBUF_ENCODINGS)(body, max_decompressed_bytes)
     try:
         raw = snappy.decompress(data, max_decompressed_bytes)
     except DecodeError as exc:
         raise DecodeError(
-            f"{exc.message}. Content-Type {kind!r} is read as snappy-compressed protobuf, as Loki does; "
-            "send Content-Type: application/json for a JSON body"
+            f"{exc.message}. A Content-Type other than application/json is read as snappy-compressed "
+            "protobuf, as Loki does; send Content-Type: application/json for a JSON body"
         ) from None
     return protobuf.decode_push_request(raw)

@@ -1,11 +1,11 @@
-"""Lambda entry point: function URL event -> Loki push -> Firehose.
+"""Lambda entry point: function URL event -> route -> (auth -> ingest) -> response.
 
 One push reads top to bottom in `App.push`:
-event -> request -> auth -> decode -> validate -> records -> pack -> delivery -> response.
+event -> request -> auth -> decode -> validate -> records -> sink -> response.
 
-Status codes follow what Loki clients do with them (loki-push-protocol.md §8): 4xx only for
-input that will never succeed (never retried), 5xx/503 for anything on our side (retried),
-and a 2xx only once every accepted entry has a Firehose RecordId.
+Status codes follow what Loki clients do with them (docs/loki-protocol.md#status-codes): 4xx
+only for input that will never succeed (never retried), 503 for anything on our side that a
+retry can fix, and a 2xx only once every accepted entry has been accepted by the sink.
 """
 
 from __future__ import annotations
@@ -15,197 +15,153 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
-from . import aws, config, records
-from .auth import REALM_HEADER, Authenticator, SecretsManagerSource, SecretSource
-from .config import ConfigError, Settings
-from .decode import decode_body
-from .delivery import Deadline, Deliverer, DeliveryFailed, FixedDeadline, LambdaDeadline
-from .errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
+from . import firehose
+from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client
+from .decode import Dialect
+from .errors import HttpError, MethodNotAllowed, NotFound
 from .health import HealthCheck
 from .observability import Tracer, configure_logging
-from .pack import pack
-from .request import Response, empty_response, from_event, json_response
-from .validate import validate
+from .pipeline import Outcome, ingest
+from .request import Request, Response, empty_response, error_response, from_event, json_response
+from .settings import ConfigError, Settings
+from .sink import Deadline, DeliveryFailed, FixedDeadline, LambdaDeadline, Sink
 
-PUSH_PATHS = frozenset({"/loki/api/v1/push", "/api/prom/push"})
-HEALTH_PATHS = frozenset({"/healthz", "/ready"})
 MAX_ERRORS_IN_RESPONSE = 20
 
 
-class Stats:
-    """The fields of the one structured log line written per request."""
+class Route(NamedTuple):
+    kind: Literal["push", "health"]
+    allow: str
+    dialect: Dialect = "v1"
 
-    __slots__ = ("bytes_decoded", "bytes_in", "calls", "entries", "extra", "records", "rejected", "retries", "streams")
 
-    def __init__(self) -> None:
-        self.streams = self.entries = self.bytes_in = self.bytes_decoded = 0
-        self.records = self.calls = self.retries = self.rejected = 0
-        self.extra: dict[str, Any] = {}
+#: The route table. Loki picks the JSON dialect from the path: /loki/api/v1 is v1.
+ROUTES: Mapping[str, Route] = {
+    "/loki/api/v1/push": Route("push", "POST", "v1"),
+    "/api/prom/push": Route("push", "POST", "legacy"),
+    "/healthz": Route("health", "GET, HEAD"),
+    "/ready": Route("health", "GET, HEAD"),
+}
 
 
 class App:
     def __init__(
         self,
         settings: Settings,
-        firehose: Any,
+        sink: Sink,
         secret_source: SecretSource,
         *,
         tracer: Tracer | None = None,
         logger: logging.Logger | None = None,
-        deliverer: Deliverer | None = None,
     ) -> None:
         self.settings = settings
         self.logger = logger or configure_logging(settings.log_level)
         self.tracer = tracer or Tracer(False)
-        self.auth = Authenticator(
-            secret_source,
-            ttl_s=settings.secret_cache_ttl_s,
-            refresh_min_interval_s=settings.auth_refresh_min_interval_s,
-            previous_grace_s=settings.previous_password_grace_s,
-        )
-        self.deliverer = deliverer or Deliverer(firehose, settings.delivery_stream_name, settings)
-        self.health = HealthCheck(
-            firehose,
-            settings.delivery_stream_name,
-            settings.health_cache_ttl_s,
-            extra_check=self.auth.ensure_loaded,
-        )
+        self.sink = sink
+        self.auth = Authenticator(secret_source, settings)
+        self.health = HealthCheck([sink.probe, self.auth.probe], settings)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> App:
-        settings = config.load(env)
+        settings = Settings.load(env)
         logger = configure_logging(settings.log_level)
         tracer = Tracer(settings.tracing_enabled, logger)
-        firehose = aws.firehose_client(settings)
-        source = SecretsManagerSource(aws.secrets_client(settings), settings.auth_secret_arn)
-        return cls(settings, firehose, source, tracer=tracer, logger=logger)
-
-    # --- routing -----------------------------------------------------------------------
+        sink = firehose.FirehoseSink(firehose.client(settings), settings)
+        source = SecretsManagerSource(secrets_client(), settings.auth_secret_arn)
+        return cls(settings, sink, source, tracer=tracer, logger=logger)
 
     def handle_event(self, event: Any, deadline: Deadline) -> dict[str, Any]:
         started = time.perf_counter()
-        stats = Stats()
-        request_id = ""
-        method = path = ""
+        outcome = Outcome()
+        request: Request | None = None
+        error = ""
         try:
             request = from_event(event, max_body_bytes=self.settings.max_body_bytes)
-            request_id, method, path = request.request_id, request.method, request.path
-            stats.bytes_in = len(request.body)
-            response = self.route(request, deadline, stats)
+            response = self.route(request, deadline, outcome)
         except HttpError as exc:
             response = error_response(exc)
-            stats.extra["error"] = exc.message
+            error = exc.message
+            if isinstance(exc, DeliveryFailed):
+                outcome.delivery = exc.report
         except Exception:
-            self.logger.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+            self.logger.exception("unhandled error", extra={"fields": {"request_id": _request_id(request)}})
             response = json_response(500, {"status": "error", "message": "internal error; retry later"})
-        self._log(request_id, method, path, response.status, stats, started)
+        self._log(request, response.status, outcome, error, started)
         return response.to_event()
 
-    def route(self, request: Any, deadline: Deadline, stats: Stats) -> Response:
+    def route(self, request: Request, deadline: Deadline, outcome: Outcome) -> Response:
         path = request.path.rstrip("/") or "/"
-        if path in PUSH_PATHS:
-            if request.method != "POST":
-                raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use POST", allow="POST")
-            return self.push(request, deadline, stats)
-        if path in HEALTH_PATHS:
-            if request.method not in ("GET", "HEAD"):
-                raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use GET", allow="GET, HEAD")
+        route = ROUTES.get(path)
+        if route is None:
+            raise NotFound(f"no route for {path[:100]}; push to /loki/api/v1/push")
+        if request.method not in route.allow.split(", "):
+            raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use {route.allow}", allow=route.allow)
+        if route.kind == "health":
             return self.healthz()
-        raise NotFound(f"no route for {path[:100]}; push to /loki/api/v1/push")
+        return self.push(request, route.dialect, deadline, outcome)
 
-    # --- the push path -----------------------------------------------------------------
-
-    def push(self, request: Any, deadline: Deadline, stats: Stats) -> Response:
-        settings = self.settings
+    def push(self, request: Request, dialect: Dialect, deadline: Deadline, outcome: Outcome) -> Response:
         with self.tracer.segment("auth"):
             self.auth.check(request.header("authorization"))
-        with self.tracer.segment("decode"):
-            streams = decode_body(
-                request.body,
-                path=request.path,
-                content_type=request.header("content-type"),
-                content_encoding=request.header("content-encoding"),
-                max_decompressed_bytes=settings.max_decompressed_bytes,
-            )
-        stats.streams = len(streams)
-        stats.entries = sum(len(s.entries) for s in streams)
-        with self.tracer.segment("records"):
-            validated = validate(streams, settings)
-            built = records.build(validated.streams)
-            # Drop the decoded model before delivery holds the packed bytes (peak memory).
-            del streams
-            validated.streams = []
-            batches = pack(built.lines)
-            built.lines.clear()
-        rejections = validated.rejections + built.rejections
-        accepted = validated.accepted - sum(r.entry_count for r in built.rejections)
-        stats.rejected = stats.entries - accepted
-        stats.bytes_decoded = built.payload_bytes
-        try:
-            with self.tracer.segment("delivery"):
-                report = self.deliverer.deliver(batches, deadline)
-        except DeliveryFailed as exc:
-            stats.records, stats.calls, stats.retries = exc.report.records, exc.report.calls, exc.report.retries
-            raise
-        stats.records, stats.calls, stats.retries = report.records, report.calls, report.retries
+        ingest(request, dialect, self.settings, self.sink, deadline, self.tracer, outcome)
+        return self.render(outcome)
 
+    def render(self, outcome: Outcome) -> Response:
+        rejections = outcome.rejections
         if rejections:
-            shown = [r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in rejections]
+            shown = [
+                r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in rejections.items
+            ]
             return json_response(
                 400,
                 {
                     "status": "partial",
                     "message": (
-                        f"{stats.rejected} of {stats.entries} entries rejected; "
-                        f"{accepted} accepted and delivered. First: {shown[0]}"
+                        f"{rejections.entries} of {outcome.entries} entries rejected; "
+                        f"{outcome.accepted} accepted and delivered. First: {shown[0]}"
                     ),
-                    "count": accepted,
-                    "rejected": stats.rejected,
+                    "count": outcome.accepted,
+                    "rejected": rejections.entries,
                     "errors": shown[:MAX_ERRORS_IN_RESPONSE],
                 },
             )
-        if settings.success_status == 204:
+        if self.settings.success_status_code == 204:
             return empty_response(204)
-        return json_response(200, {"status": "success", "count": accepted})
+        return json_response(200, {"status": "success", "count": outcome.accepted})
 
     def healthz(self) -> Response:
-        result = self.health.check()
-        if result.healthy:
+        problem = self.health.check()
+        if problem is None:
             return json_response(200, {"status": "healthy"})
-        return json_response(503, {"status": "degraded", "error": result.error}, {"retry-after": "5"})
+        return json_response(503, {"status": "degraded", "error": problem}, {"retry-after": "5"})
 
-    def _log(self, request_id: str, method: str, path: str, status: int, stats: Stats, started: float) -> None:
+    def _log(self, request: Request | None, status: int, outcome: Outcome, error: str, started: float) -> None:
+        delivery = outcome.delivery
         fields: dict[str, Any] = {
-            "request_id": request_id,
-            "method": method,
-            "path": path[:200],
+            "request_id": _request_id(request),
+            "method": request.method if request else "",
+            "path": request.path[:200] if request else "",
             "status": status,
-            "streams": stats.streams,
-            "entries": stats.entries,
-            "bytes_in": stats.bytes_in,
-            "bytes_decoded": stats.bytes_decoded,
-            "records": stats.records,
-            "calls": stats.calls,
-            "retries": stats.retries,
-            "rejected": stats.rejected,
+            "streams": outcome.streams,
+            "entries": outcome.entries,
+            "bytes_in": outcome.bytes_in,
+            "bytes_decoded": outcome.bytes_decoded,
+            "records": delivery.records if delivery else 0,
+            "calls": delivery.calls if delivery else 0,
+            "retries": delivery.retries if delivery else 0,
+            "rejected": outcome.rejections.entries,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        fields.update(stats.extra)
+        if error:
+            fields["error"] = error
         level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         self.logger.log(level, "request", extra={"fields": fields})
 
 
-def error_response(exc: HttpError) -> Response:
-    headers: dict[str, str] = {}
-    if exc.status == 401:
-        headers.update(REALM_HEADER)
-    if isinstance(exc, MethodNotAllowed):
-        headers["allow"] = exc.allow
-    if isinstance(exc, ServiceUnavailable):
-        headers["retry-after"] = str(exc.retry_after)
-    return json_response(exc.status, {"status": "error", "message": exc.message}, headers)
+def _request_id(request: Request | None) -> str:
+    return request.request_id if request else ""
 
 
 # --- module-level wiring for the Lambda runtime ----------------------------------------
@@ -220,7 +176,8 @@ def get_app() -> App:
     return _app
 
 
-def _deadline(context: Any) -> Deadline:
+def deadline_of(context: Any) -> Deadline:
+    """The invocation's deadline (15 s from now when there is no Lambda context)."""
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         return LambdaDeadline(context)
     return FixedDeadline(time.monotonic() + 15.0)
@@ -233,7 +190,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except ConfigError as exc:
         logging.getLogger("loki_ingest").error("configuration error: %s", exc)
         return json_response(500, {"status": "error", "message": "server misconfigured; see function logs"}).to_event()
-    return app.handle_event(event, _deadline(context))
+    return app.handle_event(event, deadline_of(context))
 
 
 # Build clients during the init phase (which runs with a full CPU burst) when running in

@@ -1,6 +1,6 @@
 """JSON push bodies: v1 (`/loki/api/v1/push`) and legacy (`/api/prom/push`).
 
-Rules follow Loki's decoders (loki-push-protocol.md §3): any type error is a 400 for the
+Rules follow Loki's decoders (docs/loki-protocol.md#json-bodies): any type error is a 400 for the
 whole request, because Loki fails the whole unmarshal. One deliberate difference: bytes
 after the top-level object are rejected instead of ignored, since silently ignoring a
 second concatenated document would lose its entries.
@@ -17,9 +17,8 @@ from typing import Any
 from .errors import DecodeError, PayloadTooLarge
 from .labels import LEGACY_NAME
 from .labels import parse as parse_labels
-from .model import INT64_MAX, INT64_MIN, MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream
-
-MAX_LABELS_STRING_BYTES = 1 << 24  # Loki: labels string > 16 MiB -> 413
+from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream
+from .wire import INT64_MAX, INT64_MIN, MAX_LABELS_STRING_BYTES, Bytes
 
 
 class _RawNumber(str):
@@ -38,7 +37,7 @@ _TS = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _INT64_MAX_TEXT = str(INT64_MAX)
 
 
-def _load(body: bytes | bytearray) -> Any:
+def _load(body: Bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -122,7 +121,7 @@ def _v1_labels(value: Any, where: str) -> LabelPairs:
     for name, item in value.items():
         if not LEGACY_NAME.match(name):
             # Loki re-serialises JSON labels unquoted and re-parses them, so only
-            # legacy names survive (loki-push-protocol.md §3).
+            # legacy names survive (docs/loki-protocol.md#json-bodies).
             raise DecodeError(f"{where}: invalid label name {name[:100]!r} (must match [A-Za-z_][A-Za-z0-9_]*)")
         text = _label_value(item)
         if text:
@@ -130,7 +129,7 @@ def _v1_labels(value: Any, where: str) -> LabelPairs:
     return pairs
 
 
-def decode_v1(body: bytes | bytearray) -> list[Stream]:
+def decode_v1(body: Bytes) -> list[Stream]:
     streams: list[Stream] = []
     for s_index, raw in enumerate(_top(_load(body))):
         where = f"stream {s_index}"
@@ -212,7 +211,7 @@ def parse_rfc3339(value: Any, where: str) -> int:
     return result
 
 
-def decode_legacy(body: bytes | bytearray) -> list[Stream]:
+def decode_legacy(body: Bytes) -> list[Stream]:
     streams: list[Stream] = []
     parsed: dict[str, LabelPairs] = {}
     for s_index, raw in enumerate(_top(_load(body))):

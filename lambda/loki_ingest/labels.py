@@ -1,7 +1,7 @@
 """Prometheus label strings: `{a="b", c="d"}`.
 
 Loki parses the `labels` field of protobuf and legacy-JSON streams with PromQL's
-ParseMetric. Grammar (loki-push-protocol.md §4.1):
+ParseMetric. Grammar (docs/loki-protocol.md#label-strings):
 
     labels    := [metric_name] label_set
     label_set := "" | "{" [item ("," item)* [","]] "}"

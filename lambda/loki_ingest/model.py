@@ -1,4 +1,5 @@
-"""The one internal model both decoders (JSON and protobuf) produce.
+"""The one internal model every decoder (JSON, protobuf) produces, and the rejection collector
+every later stage reports into.
 
 Entries are plain tuples, not objects: a 5 MB push holds thousands of them and tuple
 creation is the cheapest allocation CPython has.
@@ -25,9 +26,6 @@ NO_METADATA: Metadata = ()
 #: Loki turns it into Go's zero time and rejects it as too old; we reject it explicitly.
 MISSING_TIMESTAMP = -(1 << 64)
 
-INT64_MIN = -(1 << 63)
-INT64_MAX = (1 << 63) - 1
-
 
 class Stream(NamedTuple):
     labels: LabelPairs
@@ -35,11 +33,28 @@ class Stream(NamedTuple):
 
 
 class Rejection(NamedTuple):
-    """An entry (or a whole stream, with count > 1) that validation refused."""
+    """An entry (or a whole stream, with entry_count > 1) that was refused, and why."""
 
     labels: str
     reason: str
     entry_count: int = 1
+
+
+class Rejections:
+    """The one collector every stage (validation, records) reports refused entries into."""
+
+    __slots__ = ("entries", "items")
+
+    def __init__(self) -> None:
+        self.items: list[Rejection] = []
+        self.entries = 0
+
+    def add(self, labels: str, reason: str, entry_count: int = 1) -> None:
+        self.items.append(Rejection(labels, reason, entry_count))
+        self.entries += entry_count
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
 
 
 def iso_seconds(seconds: int) -> str:

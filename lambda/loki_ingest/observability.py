@@ -86,10 +86,6 @@ class Tracer:
         patch(("botocore",))
         self._recorder = xray_recorder
 
-    @property
-    def enabled(self) -> bool:
-        return self._recorder is not None
-
     @contextlib.contextmanager
     def segment(self, name: str) -> Iterator[None]:
         if self._recorder is None:

@@ -7,7 +7,7 @@
     LabelPairAdapter 1 name  2 value
     Timestamp        1 seconds: int64  2 nanos: int32
 
-Rules are those of Loki's hand-written Unmarshal (loki-push-protocol.md §5.2): a known field
+Rules are those of Loki's hand-written Unmarshal (docs/loki-protocol.md#protobuf-bodies): a known field
 with the wrong wire type, field number 0, a truncated varint/length, or a timestamp outside
 [0001-01-01, 10000-01-01) is an error; unknown fields are skipped; singular fields repeated
 on the wire keep the last value; repeated fields accumulate in order. Lines are kept
@@ -19,10 +19,7 @@ from __future__ import annotations
 from .errors import DecodeError, PayloadTooLarge
 from .labels import parse as parse_labels
 from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Stream
-
-Bytes = bytes | bytearray
-
-MAX_LABELS_STRING_BYTES = 1 << 24  # Loki: labels string > 16 MiB -> 413
+from .wire import MAX_LABELS_STRING_BYTES, Bytes
 
 _MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
 _MAX_SECONDS = 253_402_300_800  # 10000-01-01T00:00:00Z (exclusive)
@@ -171,16 +168,8 @@ def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
     while i < end:
         key = buf[i]
         if key == 0x12:  # line, the hot field
-            i += 1
-            if i < end and buf[i] < 0x80:
-                stop = i + 1 + buf[i]
-                i += 1
-            else:
-                size, i = _varint(buf, i, end, where)
-                stop = i + size
-            if stop > end:
-                raise _error(where, "line runs past the end of its entry")
-            line = _text(buf, i, stop)
+            start, stop = _length(buf, i + 1, end, where)
+            line = _text(buf, start, stop)
             i = stop
             continue
         if key == 0x0A:  # timestamp
@@ -204,22 +193,34 @@ def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
     return (timestamp, line, tuple(metadata) if metadata else NO_METADATA)
 
 
-def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
-    seconds = 0
-    nanos = 0
+def _two_fields(buf: Bytes, i: int, end: int, where: str, wire: int) -> tuple[int | bytes, int | bytes]:
+    """Fields 1 and 2 of a small message whose two fields share one wire type (Timestamp:
+    varints; LabelPairAdapter: strings). Absent fields are 0 / b""; a field repeated on the
+    wire keeps its last value; other fields are skipped."""
+    values: list[int | bytes] = [0, 0] if wire == WIRE_VARINT else [b"", b""]
     while i < end:
-        field, wire, i = _key(buf, i, end, where)
-        if field in (1, 2):
-            if wire != WIRE_VARINT:
-                raise _wrong_wire(f"{where} timestamp", field, wire)
-            value, i = _varint(buf, i, end, where)
-            if field == 1:
-                seconds = value - _U64 if value >= 1 << 63 else value
-            else:
-                # int32 on the wire is sign-extended to 64 bits.
-                nanos = value - _U64 if value >= 1 << 63 else value
+        field, got, i = _key(buf, i, end, where)
+        if field not in (1, 2):
+            i = _skip(buf, i, end, field, got, where)
+        elif got != wire:
+            raise _wrong_wire(where, field, got)
+        elif wire == WIRE_VARINT:
+            values[field - 1], i = _varint(buf, i, end, where)
         else:
-            i = _skip(buf, i, end, field, wire, where)
+            start, i = _length(buf, i, end, where)
+            values[field - 1] = bytes(buf[start:i])
+    return values[0], values[1]
+
+
+def _signed(value: int | bytes) -> int:
+    """An int64 (or an int32, which the wire sign-extends to 64 bits) from its varint."""
+    assert isinstance(value, int)
+    return value - _U64 if value >= 1 << 63 else value
+
+
+def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
+    raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT)
+    seconds, nanos = _signed(raw_seconds), _signed(raw_nanos)
     if not 0 <= nanos < 1_000_000_000:
         raise _error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
     if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
@@ -228,20 +229,6 @@ def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
 
 
 def _label_pair(buf: Bytes, i: int, end: int, where: str) -> tuple[str, str]:
-    name = ""
-    value = ""
-    while i < end:
-        field, wire, i = _key(buf, i, end, where)
-        if field in (1, 2):
-            if wire != WIRE_LEN:
-                raise _wrong_wire(f"{where} structured metadata", field, wire)
-            start, stop = _length(buf, i, end, where)
-            text = bytes(buf[start:stop]).decode("utf-8", "replace")
-            if field == 1:
-                name = text
-            else:
-                value = text
-            i = stop
-        else:
-            i = _skip(buf, i, end, field, wire, where)
-    return (name, value)
+    name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN)
+    assert isinstance(name, bytes) and isinstance(value, bytes)
+    return name.decode("utf-8", "replace"), value.decode("utf-8", "replace")

@@ -30,11 +30,10 @@ from hashlib import sha256
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
-from .config import FIREHOSE_MAX_RECORD_BYTES
-from .model import Metadata, Rejection, iso_seconds
+from .model import Metadata, Rejections, iso_seconds
 from .validate import ValidStream
+from .wire import NS_PER_SECOND
 
-_NS = 1_000_000_000
 _EMPTY_OBJECT = b"{}"
 
 
@@ -48,11 +47,10 @@ _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_const
 
 
 class Built:
-    __slots__ = ("lines", "payload_bytes", "rejections")
+    __slots__ = ("lines", "payload_bytes")
 
     def __init__(self) -> None:
         self.lines: list[bytes] = []
-        self.rejections: list[Rejection] = []
         self.payload_bytes = 0
 
 
@@ -123,7 +121,8 @@ def entry_id(labels_prefix: bytes, timestamp: int, line_bytes: bytes) -> bytes:
     return hexlify(sha256(b"%b%d\n%b" % (labels_prefix, timestamp, line_bytes)).digest()[:16])
 
 
-def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> Built:
+def build(streams: Iterable[ValidStream], rejections: Rejections, max_record_bytes: int) -> Built:
+    """NDJSON lines for every entry; one that would not fit in `max_record_bytes` goes to `rejections`."""
     built = Built()
     lines = built.lines
     append = lines.append
@@ -134,7 +133,7 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
         stream_part = b'","stream":' + _pairs_json(stream.labels) + b',"record":'
         labels_prefix = stream.canonical.encode("utf-8", "surrogatepass") + b"\n"
         for timestamp, line, metadata in stream.entries:
-            seconds, nanos = divmod(timestamp, _NS)
+            seconds, nanos = divmod(timestamp, NS_PER_SECOND)
             if seconds != last_second:
                 last_second = seconds
                 second_prefix = b'{"timestamp":"' + iso_seconds(seconds).encode()
@@ -158,12 +157,10 @@ def build(streams: Iterable[ValidStream], max_record_bytes: int = FIREHOSE_MAX_R
                 entry_id(labels_prefix, timestamp, line_bytes),
             )
             if len(record) > max_record_bytes:
-                built.rejections.append(
-                    Rejection(
-                        stream.canonical,
-                        f"entry for stream '{stream.canonical}' is {len(record)} bytes as a record, "
-                        f"over Firehose's {max_record_bytes}-byte record limit",
-                    )
+                rejections.add(
+                    stream.canonical,
+                    f"entry for stream '{stream.canonical}' is {len(record)} bytes as a record, "
+                    f"over the {max_record_bytes}-byte record limit",
                 )
                 continue
             total += len(record)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, HttpError, PayloadTooLarge
 
 
 class Request(NamedTuple):
@@ -23,7 +23,6 @@ class Request(NamedTuple):
     headers: Mapping[str, str]
     body: bytes
     request_id: str = ""
-    source_ip: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -53,6 +52,10 @@ def json_response(status: int, payload: Mapping[str, Any], headers: Mapping[str,
 
 def empty_response(status: int) -> Response:
     return Response(status, "", {})
+
+
+def error_response(exc: HttpError) -> Response:
+    return json_response(exc.status, {"status": "error", "message": exc.message}, exc.headers())
 
 
 def _str(value: Any, default: str = "") -> str:
@@ -85,7 +88,6 @@ def from_event(event: Any, *, max_body_bytes: int) -> Request:
         headers=headers,
         body=body,
         request_id=_str(context.get("requestId")),
-        source_ip=_str(http.get("sourceIp")),
     )
 
 

@@ -13,8 +13,7 @@ could possibly encode before any work is done.
 from __future__ import annotations
 
 from .errors import DecodeError, PayloadTooLarge
-
-Bytes = bytes | bytearray
+from .wire import Bytes
 
 FRAMED_MAGIC = b"\xff\x06\x00\x00sNaPpY"
 

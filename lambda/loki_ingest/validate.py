@@ -1,4 +1,4 @@
-"""Loki's stream and entry validation (loki-push-protocol.md §4.2 and §7).
+"""Loki's stream and entry validation (docs/loki-protocol.md#validation).
 
 Invalid streams or entries are dropped and reported; the valid rest is still delivered, and
 the response is a 400 listing what was refused (Loki's partial success). Error texts reuse
@@ -12,30 +12,16 @@ import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .config import Settings
 from .labels import canonical
-from .model import MISSING_TIMESTAMP, Entry, Rejection, Stream, iso8601
-
-_NS = 1_000_000_000
+from .model import MISSING_TIMESTAMP, Entry, Rejections, Stream, iso8601
+from .settings import Settings
+from .wire import NS_PER_SECOND
 
 
 class ValidStream(NamedTuple):
     labels: tuple[tuple[str, str], ...]  # sorted by name, unique
     canonical: str
     entries: list[Entry]
-
-
-class Validated:
-    __slots__ = ("accepted", "rejections", "streams")
-
-    def __init__(self) -> None:
-        self.streams: list[ValidStream] = []
-        self.rejections: list[Rejection] = []
-        self.accepted = 0
-
-    @property
-    def rejected(self) -> int:
-        return sum(r.entry_count for r in self.rejections)
 
 
 def _iso(ns: int) -> str:
@@ -65,11 +51,16 @@ def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: S
     return None
 
 
-def validate(streams: Iterable[Stream], settings: Settings, now_ns: int | None = None) -> Validated:
-    result = Validated()
+def validate(
+    streams: Iterable[Stream], settings: Settings, rejections: Rejections, now_ns: int | None = None
+) -> list[ValidStream]:
+    """The valid streams, with only their valid entries; everything refused goes to `rejections`."""
+    valid: list[ValidStream] = []
     now_ns = time.time_ns() if now_ns is None else now_ns
-    oldest = now_ns - settings.reject_old_samples_max_age_s * _NS if settings.reject_old_samples_max_age_s else None
-    newest = now_ns + settings.creation_grace_period_s * _NS if settings.creation_grace_period_s else None
+    max_age = settings.reject_old_samples_max_age_seconds
+    grace = settings.creation_grace_period_seconds
+    oldest = now_ns - max_age * NS_PER_SECOND if max_age else None
+    newest = now_ns + grace * NS_PER_SECOND if grace else None
     canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, str | None]] = {}
 
     for stream in streams:
@@ -82,13 +73,12 @@ def validate(streams: Iterable[Stream], settings: Settings, now_ns: int | None =
             cached = canonical_cache[labels] = (shown, _stream_problem(labels, shown, settings))
         shown, problem = cached
         if problem is not None:
-            result.rejections.append(Rejection(shown, problem, len(stream.entries)))
+            rejections.add(shown, problem, len(stream.entries))
             continue
-        entries = _valid_entries(stream.entries, shown, settings, oldest, newest, result.rejections)
+        entries = _valid_entries(stream.entries, shown, settings, oldest, newest, rejections)
         if entries:
-            result.streams.append(ValidStream(labels, shown, entries))
-            result.accepted += len(entries)
-    return result
+            valid.append(ValidStream(labels, shown, entries))
+    return valid
 
 
 def _entry_problem(entry: Entry, shown: str, settings: Settings, oldest: int | None, newest: int | None) -> str | None:
@@ -130,7 +120,7 @@ def _valid_entries(
     settings: Settings,
     oldest: int | None,
     newest: int | None,
-    rejections: list[Rejection],
+    rejections: Rejections,
 ) -> list[Entry]:
     max_line = settings.max_line_bytes
     quick_line = max_line // 4  # a line this short in characters is short enough in bytes
@@ -148,6 +138,6 @@ def _valid_entries(
             if problem is None:
                 kept.append(entry)
             else:
-                rejections.append(Rejection(shown, problem))
+                rejections.add(shown, problem)
         return kept
     return entries

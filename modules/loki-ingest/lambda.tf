@@ -30,19 +30,15 @@ resource "aws_lambda_function" "this" {
   code_signing_config_arn        = var.code_signing_config_arn
 
   environment {
+    # Every handler setting is an attribute of handler_settings named like its variable;
+    # unset ones keep the handler's defaults (lambda/loki_ingest/settings.py).
     variables = merge(
+      { for name, value in var.handler_settings : upper(name) => tostring(value) if value != null },
       {
-        FIREHOSE_DELIVERYSTREAM_NAME       = aws_kinesis_firehose_delivery_stream.this.name
-        AUTH_SECRET_ARN                    = aws_secretsmanager_secret.auth.arn
-        SUCCESS_STATUS_CODE                = tostring(var.success_status_code)
-        MAX_LINE_BYTES                     = tostring(var.max_line_bytes)
-        MAX_DECOMPRESSED_BYTES             = tostring(var.max_decompressed_bytes)
-        REJECT_OLD_SAMPLES_MAX_AGE_SECONDS = tostring(var.reject_old_samples_max_age_seconds)
-        CREATION_GRACE_PERIOD_SECONDS      = tostring(var.creation_grace_period_seconds)
-        SECRET_CACHE_TTL_SECONDS           = tostring(var.secret_cache_ttl_seconds)
-        PREVIOUS_PASSWORD_GRACE_SECONDS    = tostring(var.previous_password_grace_seconds)
-        TRACING_ENABLED                    = tostring(var.tracing_sdk_enabled)
-        LOG_LEVEL                          = var.log_level
+        FIREHOSE_DELIVERYSTREAM_NAME = aws_kinesis_firehose_delivery_stream.this.name
+        AUTH_SECRET_ARN              = aws_secretsmanager_secret.auth.arn
+        LOG_LEVEL                    = var.log_level
+        TRACING_ENABLED              = tostring(var.tracing_sdk_enabled)
       },
       var.extra_environment,
     )

@@ -159,91 +159,137 @@ variable "code_signing_config_arn" {
 # Ingestion behaviour (environment of the handler)
 # ---------------------------------------------------------------------------------------
 
-variable "success_status_code" {
-  description = "Status of a successful push: 200 with {\"status\":\"success\",\"count\":N}, or 204 with an empty body like Loki (for clients that accept nothing else)."
-  type        = number
-  default     = 200
+variable "handler_settings" {
+  description = "Settings of the handler, set as its environment variables. Each attribute is a setting's environment variable in lower case (see the README's settings table); null leaves the handler's default."
+  type = object({
+    success_status_code                = optional(number)
+    max_body_bytes                     = optional(number)
+    max_decompressed_bytes             = optional(number)
+    max_line_bytes                     = optional(number)
+    max_label_names                    = optional(number)
+    max_label_name_bytes               = optional(number)
+    max_label_value_bytes              = optional(number)
+    max_metadata_bytes                 = optional(number)
+    max_metadata_entries               = optional(number)
+    reject_old_samples_max_age_seconds = optional(number)
+    creation_grace_period_seconds      = optional(number)
+    secret_cache_ttl_seconds           = optional(number)
+    auth_refresh_min_interval_seconds  = optional(number)
+    previous_password_grace_seconds    = optional(number)
+    health_cache_ttl_seconds           = optional(number)
+    retry_base_ms                      = optional(number)
+    retry_max_backoff_ms               = optional(number)
+    retry_max_attempts                 = optional(number)
+    deadline_safety_ms                 = optional(number)
+    firehose_connect_timeout_seconds   = optional(number)
+    firehose_read_timeout_seconds      = optional(number)
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = contains([200, 204], var.success_status_code)
-    error_message = "success_status_code must be 200 or 204."
+    condition     = alltrue([for name, value in var.handler_settings : value == null || try(value >= 0, false)])
+    error_message = "handler_settings values must not be negative."
   }
-}
-
-variable "max_line_bytes" {
-  description = "Largest accepted log line in bytes (Loki's max_line_size, default 256 KB). At most 1,019,904 so a line always fits in one Firehose record."
-  type        = number
-  default     = 262144
-
   validation {
-    condition     = var.max_line_bytes >= 1 && var.max_line_bytes <= 1019904 && floor(var.max_line_bytes) == var.max_line_bytes
-    error_message = "max_line_bytes must be a whole number between 1 and 1019904 (Firehose's 1,000 KiB record minus the record envelope)."
+    condition     = alltrue([for name, value in var.handler_settings : value == null || try(floor(value) == value, false) || endswith(name, "_timeout_seconds")])
+    error_message = "handler_settings values must be whole numbers (only the Firehose timeouts take fractions)."
   }
-}
-
-variable "max_decompressed_bytes" {
-  description = "Cap on a push's size after Content-Encoding and snappy decoding; enforced while inflating, so compression bombs get 413. Size memory for about 4x this."
-  type        = number
-  default     = 67108864
-
   validation {
-    condition     = var.max_decompressed_bytes >= 1048576 && var.max_decompressed_bytes <= 1073741824
-    error_message = "max_decompressed_bytes must be between 1 MiB and 1 GiB."
+    condition     = var.handler_settings.success_status_code == null || contains([200, 204], coalesce(var.handler_settings.success_status_code, 200))
+    error_message = "handler_settings.success_status_code must be 200 or 204."
   }
-}
-
-variable "reject_old_samples_max_age_seconds" {
-  description = "Reject entries older than this (Loki's reject_old_samples_max_age, 604800 there). 0 accepts any age, which suits an archive."
-  type        = number
-  default     = 0
-
   validation {
-    condition     = var.reject_old_samples_max_age_seconds >= 0
-    error_message = "reject_old_samples_max_age_seconds must be >= 0."
+    # A function URL never delivers more than 6 MB (Lambda's invoke payload limit).
+    condition     = var.handler_settings.max_body_bytes == null || try(var.handler_settings.max_body_bytes >= 1024 && var.handler_settings.max_body_bytes <= 6291456, false)
+    error_message = "handler_settings.max_body_bytes must be between 1024 and 6291456 (the function URL payload limit)."
   }
-}
-
-variable "creation_grace_period_seconds" {
-  description = "Reject entries further in the future than this (Loki's creation_grace_period, 600 there). 0 disables the check."
-  type        = number
-  default     = 0
-
   validation {
-    condition     = var.creation_grace_period_seconds >= 0
-    error_message = "creation_grace_period_seconds must be >= 0."
+    condition     = var.handler_settings.max_decompressed_bytes == null || try(var.handler_settings.max_decompressed_bytes >= 1048576 && var.handler_settings.max_decompressed_bytes <= 1073741824, false)
+    error_message = "handler_settings.max_decompressed_bytes must be between 1 MiB and 1 GiB."
   }
-}
-
-variable "secret_cache_ttl_seconds" {
-  description = "How long the handler caches the credentials. A wrong password also triggers one rate-limited refresh, so rotations work without waiting for the TTL."
-  type        = number
-  default     = 300
-
   validation {
-    condition     = var.secret_cache_ttl_seconds >= 0 && var.secret_cache_ttl_seconds <= 86400
-    error_message = "secret_cache_ttl_seconds must be between 0 and 86400."
+    condition     = var.handler_settings.max_line_bytes == null || try(var.handler_settings.max_line_bytes >= 1 && var.handler_settings.max_line_bytes <= 1019904, false)
+    error_message = "handler_settings.max_line_bytes must be between 1 and 1019904 (Firehose's 1,000 KiB record minus the record envelope)."
   }
-}
-
-variable "previous_password_grace_seconds" {
-  description = "After a rotation, the previous password (AWSPREVIOUS) keeps working this long, so senders such as Stytch can be updated. 0 revokes it at once."
-  type        = number
-  default     = 86400
-
   validation {
-    condition     = var.previous_password_grace_seconds >= 0 && var.previous_password_grace_seconds <= 31536000
-    error_message = "previous_password_grace_seconds must be between 0 and 31536000 (one year)."
+    condition     = var.handler_settings.max_label_names == null || try(var.handler_settings.max_label_names >= 1 && var.handler_settings.max_label_names <= 10000, false)
+    error_message = "handler_settings.max_label_names must be between 1 and 10000."
+  }
+  validation {
+    condition = alltrue([for value in [var.handler_settings.max_label_name_bytes, var.handler_settings.max_label_value_bytes] :
+    value == null || try(value >= 1 && value <= 1048576, false)])
+    error_message = "handler_settings.max_label_name_bytes and max_label_value_bytes must be between 1 and 1048576."
+  }
+  validation {
+    condition     = var.handler_settings.max_metadata_bytes == null || try(var.handler_settings.max_metadata_bytes <= 1048576, false)
+    error_message = "handler_settings.max_metadata_bytes must be between 0 and 1048576."
+  }
+  validation {
+    condition     = var.handler_settings.max_metadata_entries == null || try(var.handler_settings.max_metadata_entries <= 100000, false)
+    error_message = "handler_settings.max_metadata_entries must be between 0 and 100000."
+  }
+  validation {
+    condition = alltrue([for value in [var.handler_settings.reject_old_samples_max_age_seconds, var.handler_settings.creation_grace_period_seconds] :
+    value == null || try(value <= 315360000, false)])
+    error_message = "handler_settings.reject_old_samples_max_age_seconds and creation_grace_period_seconds must be between 0 and 315360000 (3650 days)."
+  }
+  validation {
+    condition     = var.handler_settings.secret_cache_ttl_seconds == null || try(var.handler_settings.secret_cache_ttl_seconds <= 86400, false)
+    error_message = "handler_settings.secret_cache_ttl_seconds must be between 0 and 86400."
+  }
+  validation {
+    condition = alltrue([for value in [var.handler_settings.auth_refresh_min_interval_seconds, var.handler_settings.health_cache_ttl_seconds] :
+    value == null || try(value <= 3600, false)])
+    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 0 and 3600."
+  }
+  validation {
+    condition     = var.handler_settings.previous_password_grace_seconds == null || try(var.handler_settings.previous_password_grace_seconds <= 31536000, false)
+    error_message = "handler_settings.previous_password_grace_seconds must be between 0 and 31536000 (one year)."
+  }
+  validation {
+    condition     = var.handler_settings.retry_base_ms == null || try(var.handler_settings.retry_base_ms >= 1 && var.handler_settings.retry_base_ms <= 10000, false)
+    error_message = "handler_settings.retry_base_ms must be between 1 and 10000."
+  }
+  validation {
+    condition     = var.handler_settings.retry_max_backoff_ms == null || try(var.handler_settings.retry_max_backoff_ms >= 1 && var.handler_settings.retry_max_backoff_ms <= 60000, false)
+    error_message = "handler_settings.retry_max_backoff_ms must be between 1 and 60000."
+  }
+  validation {
+    condition     = var.handler_settings.retry_max_attempts == null || try(var.handler_settings.retry_max_attempts >= 1 && var.handler_settings.retry_max_attempts <= 100, false)
+    error_message = "handler_settings.retry_max_attempts must be between 1 and 100."
+  }
+  validation {
+    condition     = var.handler_settings.deadline_safety_ms == null || try(var.handler_settings.deadline_safety_ms <= 60000, false)
+    error_message = "handler_settings.deadline_safety_ms must be between 0 and 60000."
+  }
+  validation {
+    condition = alltrue([for value in [var.handler_settings.firehose_connect_timeout_seconds, var.handler_settings.firehose_read_timeout_seconds] :
+    value == null || try(value >= 0.1, false)])
+    error_message = "handler_settings Firehose timeouts must be at least 0.1 seconds."
+  }
+  validation {
+    condition     = var.handler_settings.firehose_connect_timeout_seconds == null || try(var.handler_settings.firehose_connect_timeout_seconds <= 60, false)
+    error_message = "handler_settings.firehose_connect_timeout_seconds must be at most 60."
+  }
+  validation {
+    condition     = var.handler_settings.firehose_read_timeout_seconds == null || try(var.handler_settings.firehose_read_timeout_seconds <= 300, false)
+    error_message = "handler_settings.firehose_read_timeout_seconds must be at most 300."
   }
 }
 
 variable "extra_environment" {
-  description = "Additional environment variables for the handler (see the README's settings table); they override the ones derived from other variables."
+  description = "Additional environment variables for the function that are not handler settings, for example AWS_LAMBDA_EXEC_WRAPPER and OTEL_* for an OpenTelemetry layer."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.extra_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_")])
-    error_message = "extra_environment keys must be valid variable names and must not start with AWS_ (reserved by Lambda)."
+    # Lambda reserves AWS_* names except the exec wrapper; handler settings go through
+    # handler_settings, where they are validated.
+    condition = alltrue([for k in keys(var.extra_environment) :
+      can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && (!startswith(k, "AWS_") || k == "AWS_LAMBDA_EXEC_WRAPPER") &&
+    !contains(concat([for name in keys(var.handler_settings) : upper(name)], ["FIREHOSE_DELIVERYSTREAM_NAME", "AUTH_SECRET_ARN", "LOG_LEVEL", "TRACING_ENABLED"]), k)])
+    error_message = "extra_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) except AWS_LAMBDA_EXEC_WRAPPER, and must not be handler settings (use handler_settings, log_level or tracing_sdk_enabled)."
   }
 }
 

@@ -111,7 +111,7 @@ def deployment(moto_endpoint: str, aws_env: None, tmp_path_factory: pytest.TempP
     deployment = Deployment(moto_endpoint, workdir)
     deployment.variables = {
         "aws_endpoint_url": moto_endpoint,
-        "enforce_tls": "false",  # moto cannot evaluate aws:SecureTransport (emulator-notes.md)
+        "enforce_tls": "false",  # moto cannot evaluate aws:SecureTransport
         "name": f"e2e-{uuid.uuid4().hex[:8]}",
         "lambda_zip_path": str(zip_path),
         "password_version": "1",

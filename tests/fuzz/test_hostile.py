@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loki_ingest.pack import billed_bytes
+from bench.cost import billed_bytes
 from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
@@ -51,10 +51,9 @@ def snappy_run_bomb(output: int) -> bytes:
 MEASURE = textwrap.dedent(
     """
     import json, sys, time, tracemalloc
-    sys.path[:0] = [{lam!r}, {root!r}]
-    from tests.conftest import FakeFirehose, FakeSecrets, make_settings, event
-    from loki_ingest.handler import App
-    from loki_ingest.delivery import FixedDeadline
+    sys.path[:0] = [{root!r}]
+    from tests.conftest import new_app, event
+    from loki_ingest.sink import FixedDeadline
 
     def hwm():
         for line in open("/proc/self/status"):
@@ -62,7 +61,7 @@ MEASURE = textwrap.dedent(
                 return int(line.split()[1]) * 1024
     body = open(sys.argv[1], "rb").read()
     push = event(body=body, content_type=sys.argv[2], content_encoding=sys.argv[3] or None)
-    app = App(make_settings(), FakeFirehose(), FakeSecrets())
+    app = new_app()
     before = hwm()
     tracemalloc.start()
     started = time.perf_counter()
@@ -73,7 +72,7 @@ MEASURE = textwrap.dedent(
     print(json.dumps({{"status": result["statusCode"], "body": result["body"], "python_peak": peak,
                       "rss_growth": hwm() - before, "seconds": round(elapsed, 3)}}))
     """
-).format(lam=str(ROOT / "lambda"), root=str(ROOT))
+).format(root=str(ROOT))
 
 
 def measure(tmp_path: Path, body: bytes, content_type: str, encoding: str | None) -> dict[str, object]:

@@ -19,8 +19,8 @@ from botocore.awsrequest import AWSResponse
 
 from local.logs import read_records
 from local.state import emulator_client, emulator_env
-from loki_ingest.delivery import FixedDeadline
 from loki_ingest.handler import App
+from loki_ingest.sink import FixedDeadline
 from tests.conftest import PASSWORD, USER
 
 REGION = "us-east-1"
@@ -168,7 +168,7 @@ class PartialFailures:
 
 
 def firehose_of(app: App) -> Any:
-    return app.deliverer._client
+    return app.sink._api  # type: ignore[attr-defined]
 
 
 def secrets_of(app: App) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from loki_ingest.auth import Authenticator, SecretsManagerSource, SecretUnavailable, parse_basic
 from loki_ingest.errors import Unauthorized
-from tests.conftest import PASSWORD, USER, FakeSecrets, basic
+from tests.conftest import PASSWORD, USER, FakeSecrets, basic, make_settings
 
 
 class Clock:
@@ -27,9 +27,10 @@ def authenticator(
     source: Any, clock: Clock, *, ttl: float = 300, interval: float = 10, grace: float = 86400
 ) -> Authenticator:
     wall = lambda: clock.now + 1_767_225_600.0  # noqa: E731
-    return Authenticator(
-        source, ttl_s=ttl, refresh_min_interval_s=interval, previous_grace_s=grace, clock=clock, wall_clock=wall
+    settings = make_settings(
+        secret_cache_ttl_seconds=ttl, auth_refresh_min_interval_seconds=interval, previous_password_grace_seconds=grace
     )
+    return Authenticator(source, settings, clock=clock, wall_clock=wall)
 
 
 def b64(raw: bytes) -> str:
@@ -126,7 +127,7 @@ def test_rotated_password_works_immediately_and_old_one_during_grace() -> None:
     auth.check(basic(USER, "new-password"))  # mismatch -> one refresh -> accepted, no redeploy
     auth.check(basic())  # AWSPREVIOUS accepted during the grace window
     clock.now += 3601
-    auth.ensure_loaded()
+    assert auth.probe() is None
     auth._loaded_at = float("-inf")  # force the TTL to lapse
     with pytest.raises(Unauthorized):
         auth.check(basic())  # the old password is revoked after the grace window

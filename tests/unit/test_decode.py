@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from loki_ingest.decode import decode_body, media_type
+from loki_ingest.decode import Dialect, decode_push, media_type
 from loki_ingest.errors import BadRequest, DecodeError
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
@@ -64,9 +64,9 @@ def raw_deflate(data: bytes) -> bytes:
 def test_every_encoding_and_type_combination_decodes(
     body: bytes, content_type: str, content_encoding: str | None
 ) -> None:
-    streams = decode_body(
+    streams = decode_push(
         body,
-        path="/loki/api/v1/push",
+        dialect="v1",
         content_type=content_type,
         content_encoding=content_encoding,
         max_decompressed_bytes=1 << 20,
@@ -76,9 +76,9 @@ def test_every_encoding_and_type_combination_decodes(
 
 def test_json_sent_with_a_non_json_type_gets_an_actionable_message() -> None:
     with pytest.raises(DecodeError) as info:
-        decode_body(
+        decode_push(
             JSON,
-            path="/loki/api/v1/push",
+            dialect="v1",
             content_type="application/x-www-form-urlencoded",
             content_encoding=None,
             max_decompressed_bytes=1 << 20,
@@ -88,27 +88,28 @@ def test_json_sent_with_a_non_json_type_gets_an_actionable_message() -> None:
 
 def test_unframed_protobuf_is_rejected_since_loki_requires_snappy() -> None:
     with pytest.raises(DecodeError):
-        decode_body(
+        decode_push(
             encode_push([('{a="b"}', [(1, "x" * 300, [])])]),
-            path="/loki/api/v1/push",
+            dialect="v1",
             content_type="application/x-protobuf",
             content_encoding=None,
             max_decompressed_bytes=1 << 20,
         )
 
 
-@pytest.mark.parametrize(
-    ("path", "legacy"),
-    [("/loki/api/v1/push", False), ("/LOKI/API/V1/push", False), ("/api/prom/push", True)],
-)
-def test_json_dialect_is_chosen_by_path(path: str, legacy: bool) -> None:
+@pytest.mark.parametrize("dialect", ["v1", "legacy"])
+def test_the_route_dialect_decides_how_json_is_read(dialect: Dialect) -> None:
     legacy_body = json.dumps(
         {"streams": [{"labels": '{a="b"}', "entries": [{"ts": "1970-01-01T00:00:00.000000001Z", "line": "x"}]}]}
     ).encode()
-    streams = decode_body(
-        legacy_body, path=path, content_type="application/json", content_encoding=None, max_decompressed_bytes=1 << 20
+    streams = decode_push(
+        legacy_body,
+        dialect=dialect,
+        content_type="application/json",
+        content_encoding=None,
+        max_decompressed_bytes=1 << 20,
     )
-    if legacy:
+    if dialect == "legacy":
         assert [(s.labels, s.entries) for s in streams] == EXPECTED
     else:
         # Like Loki: a legacy body on the v1 path has streams without "values".

@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from loki_ingest.delivery import Deliverer, DeliveryFailed, FixedDeadline
+from loki_ingest.firehose import FirehoseSink
+from loki_ingest.sink import DeliveryFailed, FixedDeadline
 from tests.conftest import FakeFirehose, make_settings
 
 
@@ -19,10 +20,10 @@ def deadline(seconds: float = 30.0) -> FixedDeadline:
     return FixedDeadline(time.monotonic() + seconds)
 
 
-def deliverer(client: Any, **overrides: Any) -> tuple[Deliverer, list[float]]:
+def deliverer(client: Any, **overrides: Any) -> tuple[FirehoseSink, list[float]]:
     sleeps: list[float] = []
     settings = make_settings(**{"retry_base_ms": 10, "retry_max_backoff_ms": 100, **overrides})
-    return Deliverer(client, "test-stream", settings, sleep=sleeps.append, rand=lambda: 1.0), sleeps
+    return FirehoseSink(client, settings, sleep=sleeps.append, rand=lambda: 1.0), sleeps
 
 
 def client_error(code: str, status: int) -> ClientError:
@@ -34,7 +35,7 @@ def client_error(code: str, status: int) -> ClientError:
 def test_all_records_accepted_in_one_call() -> None:
     fake = FakeFirehose()
     sink, sleeps = deliverer(fake)
-    report = sink.deliver([[b"a\n", b"b\n"], [b"c\n"]], deadline())
+    report = sink.deliver_batches([[b"a\n", b"b\n"], [b"c\n"]], deadline())
     assert (report.records, report.calls, report.retries) == (3, 2, 0)
     assert fake.delivered == [b"a\n", b"b\n", b"c\n"] and sleeps == []
 
@@ -47,10 +48,10 @@ def test_partial_failure_resends_only_the_failed_records() -> None:
 
     fake = FakeFirehose(script)
     sink, sleeps = deliverer(fake)
-    report = sink.deliver([[b"1\n", b"2\n", b"3\n", b"4\n"]], deadline())
+    report = sink.deliver_batches([[b"1\n", b"2\n", b"3\n", b"4\n"]], deadline())
     assert fake.calls == [[b"1\n", b"2\n", b"3\n", b"4\n"], [b"2\n", b"4\n"]]
     assert sorted(fake.delivered) == [b"1\n", b"2\n", b"3\n", b"4\n"]
-    assert (report.records, report.calls, report.retries, report.failed_records) == (4, 2, 1, 2)
+    assert (report.records, report.calls, report.retries) == (4, 2, 1)
     assert len(sleeps) == 1
 
 
@@ -58,7 +59,7 @@ def test_partial_failure_exhausting_the_attempts_is_a_503() -> None:
     fake = FakeFirehose(lambda call, records: ["ServiceUnavailableException"] * len(records))
     sink, sleeps = deliverer(fake, retry_max_attempts=4)
     with pytest.raises(DeliveryFailed) as info:
-        sink.deliver([[b"1\n"]], deadline())
+        sink.deliver_batches([[b"1\n"]], deadline())
     assert info.value.status == 503
     assert info.value.retry_after >= 1
     assert "after 4 attempts" in info.value.message and "ServiceUnavailableException" in info.value.message
@@ -68,7 +69,7 @@ def test_partial_failure_exhausting_the_attempts_is_a_503() -> None:
 def test_backoff_is_exponential_with_a_cap() -> None:
     fake = FakeFirehose(lambda call, records: ["InternalFailure"] * len(records) if call < 6 else None)
     sink, sleeps = deliverer(fake)
-    sink.deliver([[b"1\n"]], deadline())
+    sink.deliver_batches([[b"1\n"]], deadline())
     assert sleeps == pytest.approx([0.02, 0.04, 0.08, 0.1, 0.1, 0.1])
 
 
@@ -87,7 +88,7 @@ def test_backoff_is_exponential_with_a_cap() -> None:
 def test_transient_whole_call_errors_are_retried(error: BaseException) -> None:
     fake = FakeFirehose(lambda call, records: error if call < 2 else None)
     sink, _ = deliverer(fake)
-    report = sink.deliver([[b"1\n", b"2\n"]], deadline())
+    report = sink.deliver_batches([[b"1\n", b"2\n"]], deadline())
     assert (report.records, report.calls, report.retries) == (2, 3, 2)
 
 
@@ -99,7 +100,7 @@ def test_permanent_errors_fail_fast_with_503(code: str) -> None:
     fake = FakeFirehose(lambda call, records: client_error(code, 400))
     sink, sleeps = deliverer(fake)
     with pytest.raises(DeliveryFailed) as info:
-        sink.deliver([[b"1\n"]], deadline())
+        sink.deliver_batches([[b"1\n"]], deadline())
     assert info.value.status == 503 and code in info.value.message
     assert len(fake.calls) == 1 and sleeps == []
 
@@ -112,7 +113,7 @@ def test_a_response_without_record_ids_is_not_trusted() -> None:
 
     sink, _ = deliverer(NoIds(), retry_max_attempts=2)
     with pytest.raises(DeliveryFailed, match="without RecordId"):
-        sink.deliver([[b"1\n"]], deadline())
+        sink.deliver_batches([[b"1\n"]], deadline())
 
 
 def test_a_response_of_the_wrong_length_resends_everything() -> None:
@@ -125,17 +126,19 @@ def test_a_response_of_the_wrong_length_resends_everything() -> None:
 
     fake = Short()
     sink, _ = deliverer(fake)
-    sink.deliver([[b"1\n", b"2\n"]], deadline())
+    sink.deliver_batches([[b"1\n", b"2\n"]], deadline())
     assert fake.calls == [[b"1\n", b"2\n"], [b"1\n", b"2\n"]]
 
 
 def test_no_call_is_started_without_time_to_finish_it() -> None:
     fake = FakeFirehose()
-    sink, _ = deliverer(fake, firehose_connect_timeout_s=1.0, firehose_read_timeout_s=3.0, deadline_safety_ms=1500)
+    sink, _ = deliverer(
+        fake, firehose_connect_timeout_seconds=1.0, firehose_read_timeout_seconds=3.0, deadline_safety_ms=1500
+    )
     with pytest.raises(DeliveryFailed, match="before the deadline"):
-        sink.deliver([[b"1\n"]], deadline(5.4))
+        sink.deliver_batches([[b"1\n"]], deadline(5.4))
     assert fake.calls == []
-    sink.deliver([[b"1\n"]], deadline(5.6))
+    sink.deliver_batches([[b"1\n"]], deadline(5.6))
     assert len(fake.calls) == 1
 
 
@@ -148,9 +151,9 @@ def test_retrying_stops_with_a_safety_margin_before_the_deadline() -> None:
 
     fake = FakeFirehose(slow)
     settings = make_settings(retry_max_attempts=100, deadline_safety_ms=1500)
-    sink = Deliverer(fake, "s", settings, sleep=lambda s: clock.__setitem__(0, clock[0] + s), rand=lambda: 0.5)
+    sink = FirehoseSink(fake, settings, sleep=lambda s: clock.__setitem__(0, clock[0] + s), rand=lambda: 0.5)
     with pytest.raises(DeliveryFailed, match="before the deadline"):
-        sink.deliver([[b"1\n"]], FixedDeadline(15.0, clock=lambda: clock[0]))
+        sink.deliver_batches([[b"1\n"]], FixedDeadline(15.0, clock=lambda: clock[0]))
     # It gave up while at least attempt budget + safety margin was left.
     assert 15.0 - clock[0] >= 1.5
     assert len(fake.calls) >= 3
@@ -178,6 +181,6 @@ def test_works_against_a_real_boto3_client_with_stubber() -> None:
     )
     with stubber:
         sink, _sleeps = deliverer(client)
-        report = sink.deliver([[b"1\n", b"2\n"]], deadline())
+        report = sink.deliver_batches([[b"1\n", b"2\n"]], deadline())
         stubber.assert_no_pending_responses()
     assert (report.records, report.calls, report.retries) == (2, 3, 2)

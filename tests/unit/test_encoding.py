@@ -8,8 +8,15 @@ import zlib
 
 import pytest
 
-from loki_ingest.encoding import decode_content_encoding
+from loki_ingest.encoding import PROTOBUF_ENCODINGS, decoder
 from loki_ingest.errors import BadRequest, DecodeError, PayloadTooLarge
+from loki_ingest.wire import Bytes
+
+
+def decode_content_encoding(body: bytes, name: str | None, cap: int) -> Bytes:
+    """Content-Encoding as applied to a protobuf body ("snappy" passes through, as in Loki)."""
+    return decoder(name, PROTOBUF_ENCODINGS)(body, cap)
+
 
 PAYLOAD = b'{"streams":[]}' * 100
 CAP = 1 << 20

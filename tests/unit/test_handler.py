@@ -75,7 +75,7 @@ def test_the_aws_documentation_event_is_handled(harness: Harness) -> None:
 def test_loki_mode_answers_204_with_an_empty_body(
     make_app: Callable[..., Harness], push_json_event: dict[str, Any]
 ) -> None:
-    result = make_app(success_status=204)(push_json_event)
+    result = make_app(success_status_code=204)(push_json_event)
     assert result["statusCode"] == 204 and result["body"] == ""
 
 
@@ -221,7 +221,7 @@ def test_an_unexpected_bug_is_500_so_the_client_retries(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("loki_ingest.handler.records.build", boom)
+    monkeypatch.setattr("loki_ingest.pipeline.records.build", boom)
     result = harness(push_json_event)
     assert result["statusCode"] == 500 and "retry" in result["body"]
 
@@ -278,7 +278,7 @@ def test_lambda_context_deadline_is_used(harness: Harness, push_json_event: dict
         def get_remaining_time_in_millis(self) -> int:
             return 100  # not enough for one Firehose call
 
-    deadline = handler_module._deadline(Context())
+    deadline = handler_module.deadline_of(Context())
     result = harness.app.handle_event(push_json_event, deadline)
     assert result["statusCode"] == 503
     assert harness.firehose.calls == []

@@ -1,4 +1,4 @@
-"""v1 and legacy JSON decoding, case by case against Loki's rules (loki-push-protocol.md §3)."""
+"""v1 and legacy JSON decoding, case by case against Loki's rules (docs/loki-protocol.md#json-bodies)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Prometheus label-string grammar Loki uses (loki-push-protocol.md §4.1)."""
+"""The Prometheus label-string grammar Loki uses (docs/loki-protocol.md#label-strings)."""
 
 from __future__ import annotations
 

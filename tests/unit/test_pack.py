@@ -6,8 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loki_ingest.config import FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES
-from loki_ingest.pack import billed_bytes, pack
+from bench.cost import billed_bytes
+from loki_ingest.firehose import MAX_BATCH_BYTES as FIREHOSE_MAX_BATCH_BYTES
+from loki_ingest.firehose import MAX_BATCH_RECORDS as FIREHOSE_MAX_BATCH_RECORDS
+from loki_ingest.firehose import MAX_RECORD_BYTES as FIREHOSE_MAX_RECORD_BYTES
+from loki_ingest.firehose import pack
 
 KIB = 1024
 

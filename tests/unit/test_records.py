@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loki_ingest.model import Rejections
 from loki_ingest.records import build
 from loki_ingest.validate import ValidStream
 
@@ -19,8 +20,9 @@ CANONICAL = '{env="prod", service_name="stytch"}'
 
 def records_for(*entries: tuple[int, str, tuple[tuple[str, str], ...]], labels: Any = LABELS) -> list[bytes]:
     stream = ValidStream(labels, CANONICAL if labels is LABELS else str(labels), list(entries))
-    built = build([stream])
-    assert not built.rejections
+    rejections = Rejections()
+    built = build([stream], rejections, 1_024_000)
+    assert not rejections
     return built.lines
 
 
@@ -140,9 +142,10 @@ def test_id_is_stable_and_depends_on_labels_timestamp_and_line() -> None:
 
 def test_a_record_over_the_firehose_limit_is_rejected_not_split() -> None:
     stream = ValidStream(LABELS, CANONICAL, [(1, "\x00" * 200_000, ()), (2, "fine", ())])
-    built = build([stream], max_record_bytes=1_024_000)
+    rejections = Rejections()
+    built = build([stream], rejections, 1_024_000)
     assert len(built.lines) == 1 and b"fine" in built.lines[0]
-    (rejection,) = built.rejections
+    (rejection,) = rejections.items
     assert "1024000-byte record limit" in rejection.reason
 
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
-from loki_ingest.model import MISSING_TIMESTAMP, Stream
-from loki_ingest.validate import validate
+from loki_ingest.model import MISSING_TIMESTAMP, Rejection, Rejections, Stream
+from loki_ingest.settings import Settings
+from loki_ingest.validate import ValidStream, validate
 from tests.conftest import NOW_NS, make_settings
 
 S = 1_000_000_000
+
+
+class Result(NamedTuple):
+    streams: list[ValidStream]
+    rejections: list[Rejection]
+    accepted: int
+
+
+def run(streams: list[Stream], settings: Settings) -> Result:
+    rejections = Rejections()
+    valid = validate(streams, settings, rejections, NOW_NS)
+    return Result(valid, rejections.items, sum(len(s.entries) for s in valid))
 
 
 def one(
@@ -38,7 +53,7 @@ def test_stream_level_rules_reject_the_whole_stream(
 ) -> None:
     good = one([(NOW_NS, "ok", ())], [("other", "stream")])
     bad = one([(NOW_NS, "a", ()), (NOW_NS + 1, "b", ())], labels)
-    result = validate([good, bad], make_settings(**overrides), NOW_NS)
+    result = run([good, bad], make_settings(**overrides))
     if problem is None:
         assert result.accepted == 3
         assert not result.rejections
@@ -53,10 +68,10 @@ def test_stream_level_rules_reject_the_whole_stream(
 ENTRY_CASES = [
     pytest.param((MISSING_TIMESTAMP, "x", ()), {}, "has no timestamp", id="no-timestamp"),
     pytest.param(
-        (NOW_NS - 8 * 86400 * S, "x", ()), {"reject_old_samples_max_age_s": 7 * 86400}, "too old", id="too-old"
+        (NOW_NS - 8 * 86400 * S, "x", ()), {"reject_old_samples_max_age_seconds": 7 * 86400}, "too old", id="too-old"
     ),
     pytest.param((NOW_NS - 8 * 86400 * S, "x", ()), {}, None, id="old-accepted-by-default"),
-    pytest.param((NOW_NS + 11 * 60 * S, "x", ()), {"creation_grace_period_s": 600}, "too new", id="too-new"),
+    pytest.param((NOW_NS + 11 * 60 * S, "x", ()), {"creation_grace_period_seconds": 600}, "too new", id="too-new"),
     pytest.param((NOW_NS + 11 * 60 * S, "x", ()), {}, None, id="future-accepted-by-default"),
     pytest.param((0, "x", ()), {}, None, id="epoch-accepted"),
     pytest.param(
@@ -81,7 +96,7 @@ def test_entry_level_rules_reject_only_that_entry(
     entry: tuple[int, str, tuple[tuple[str, str], ...]], overrides: dict[str, int], problem: str | None
 ) -> None:
     before, after = (NOW_NS - 1, "before", ()), (NOW_NS + 1, "after", ())
-    result = validate([one([before, entry, after])], make_settings(**overrides), NOW_NS)
+    result = run([one([before, entry, after])], make_settings(**overrides))
     if problem is None:
         assert result.accepted == 3
         assert not result.rejections
@@ -93,11 +108,11 @@ def test_entry_level_rules_reject_only_that_entry(
 
 
 def test_empty_streams_are_skipped_silently() -> None:
-    result = validate([one([]), one([], [("b", "c")])], make_settings(), NOW_NS)
+    result = run([one([]), one([], [("b", "c")])], make_settings())
     assert result.streams == [] and result.rejections == [] and result.accepted == 0
 
 
 def test_labels_are_sorted_and_rendered_canonically() -> None:
-    result = validate([one([(1, "x", ())], [("z", "1"), ("a.b", "2"), ("m", "3")])], make_settings(), NOW_NS)
+    result = run([one([(1, "x", ())], [("z", "1"), ("a.b", "2"), ("m", "3")])], make_settings())
     assert result.streams[0].labels == (("a.b", "2"), ("m", "3"), ("z", "1"))
     assert result.streams[0].canonical == '{"a.b"="2", m="3", z="1"}'

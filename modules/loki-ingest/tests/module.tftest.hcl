@@ -67,9 +67,9 @@ run "rejects_prefix_root_without_trailing_slash" {
 run "rejects_line_size_over_a_firehose_record" {
   command = plan
   variables {
-    max_line_bytes = 1048576
+    handler_settings = { max_line_bytes = 1048576 }
   }
-  expect_failures = [var.max_line_bytes]
+  expect_failures = [var.handler_settings]
 }
 
 run "rejects_standard_ia_before_30_days" {
@@ -114,45 +114,6 @@ run "rejects_bad_retention_recovery_and_timeout" {
     lambda_timeout_seconds      = 3
   }
   expect_failures = [var.log_retention_days, var.secret_recovery_window_days, var.lambda_timeout_seconds]
-}
-
-run "rejects_success_code_other_than_200_or_204" {
-  command = plan
-  variables {
-    success_status_code = 201
-  }
-  expect_failures = [var.success_status_code]
-}
-
-run "requires_a_bucket_name_when_not_creating_one" {
-  command = plan
-  variables {
-    create_bucket = false
-  }
-  expect_failures = [var.existing_bucket_name]
-}
-
-# --- plan-time wiring --------------------------------------------------------------------
-
-run "existing_bucket_creates_no_bucket" {
-  command = plan
-  variables {
-    create_bucket        = false
-    existing_bucket_name = "my-existing-log-bucket"
-    enable_athena        = false
-  }
-  assert {
-    condition     = length(aws_s3_bucket.logs) == 0 && length(aws_s3_bucket.access_logs) == 0
-    error_message = "no bucket may be created when create_bucket is false"
-  }
-  assert {
-    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].bucket_arn == "arn:aws:s3:::my-existing-log-bucket"
-    error_message = "Firehose must deliver to the existing bucket"
-  }
-  assert {
-    condition     = length(aws_glue_catalog_table.records) == 0
-    error_message = "enable_athena = false must not create Glue resources"
-  }
 }
 
 run "customer_managed_keys_are_wired_everywhere" {

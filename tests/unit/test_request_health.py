@@ -1,4 +1,4 @@
-"""Event parsing, settings, the health check and tracing."""
+"""Event parsing, the health check and tracing."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from local.adapter import build_event, to_http
-from loki_ingest import config
-from loki_ingest.config import MAX_LINE_BYTES_CEILING, ConfigError
 from loki_ingest.errors import BadRequest, PayloadTooLarge
+from loki_ingest.firehose import FirehoseSink
 from loki_ingest.health import HealthCheck
 from loki_ingest.observability import Tracer
 from loki_ingest.request import from_event
+from tests.conftest import make_settings
 
 # --- request -------------------------------------------------------------------------------
 
@@ -102,47 +102,6 @@ def test_adapter_maps_responses_back_to_http() -> None:
     assert to_http({"hello": 1}).status == 200
 
 
-# --- config --------------------------------------------------------------------------------
-
-BASE = {"FIREHOSE_DELIVERYSTREAM_NAME": "s", "AUTH_SECRET_ARN": "arn"}
-
-
-def test_defaults_match_loki_and_aws() -> None:
-    settings = config.load(BASE)
-    assert settings.max_line_bytes == 256 * 1024
-    assert settings.success_status == 200
-    assert (settings.max_label_names, settings.max_label_name_bytes, settings.max_label_value_bytes) == (15, 1024, 2048)
-    assert settings.tracing_enabled is False
-
-
-@pytest.mark.parametrize(
-    "env",
-    [
-        pytest.param({}, id="nothing-set"),
-        pytest.param({"AUTH_SECRET_ARN": "arn"}, id="no-stream"),
-        pytest.param({**BASE, "SUCCESS_STATUS_CODE": "201"}, id="bad-success-code"),
-        pytest.param({**BASE, "MAX_LINE_BYTES": "abc"}, id="not-an-int"),
-        pytest.param({**BASE, "RETRY_MAX_ATTEMPTS": "0"}, id="out-of-range"),
-        pytest.param({**BASE, "TRACING_ENABLED": "maybe"}, id="bad-bool"),
-        pytest.param({**BASE, "LOG_LEVEL": "LOUD"}, id="bad-level"),
-        pytest.param({**BASE, "FIREHOSE_READ_TIMEOUT_SECONDS": "x"}, id="bad-float"),
-    ],
-)
-def test_invalid_configuration_is_a_config_error(env: dict[str, str]) -> None:
-    with pytest.raises(ConfigError):
-        config.load(env)
-
-
-def test_line_size_can_never_exceed_a_firehose_record() -> None:
-    assert config.load({**BASE, "MAX_LINE_BYTES": str(5 << 20)}).max_line_bytes == MAX_LINE_BYTES_CEILING
-    assert config.load({**BASE, "MAX_LINE_BYTES": "1000"}).max_line_bytes == 1000
-
-
-def test_settings_are_read_from_the_environment() -> None:
-    settings = config.load({**BASE, "SUCCESS_STATUS_CODE": "204", "TRACING_ENABLED": "true", "LOG_LEVEL": "warn"})
-    assert (settings.success_status, settings.tracing_enabled, settings.log_level) == (204, True, "WARNING")
-
-
 # --- health --------------------------------------------------------------------------------
 
 
@@ -158,25 +117,31 @@ class Describe:
         return {"DeliveryStreamDescription": {"DeliveryStreamStatus": self.answer}}
 
 
+def sink_probe(answer: Any) -> tuple[FirehoseSink, Describe]:
+    client = Describe(answer)
+    return FirehoseSink(client, make_settings()), client  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
-    ("answer", "healthy", "error"),
+    ("answer", "problem"),
     [
-        ("ACTIVE", True, ""),
-        ("CREATING", False, "is CREATING"),
-        ("DELETING", False, "is DELETING"),
-        ("CREATING_FAILED", False, "CREATING_FAILED"),
-        (RuntimeError("boom"), False, "RuntimeError"),
+        ("ACTIVE", None),
+        ("CREATING", "is CREATING"),
+        ("DELETING", "is DELETING"),
+        ("CREATING_FAILED", "CREATING_FAILED"),
+        (RuntimeError("boom"), "RuntimeError"),
     ],
 )
-def test_health_reflects_the_stream_status(answer: Any, healthy: bool, error: str) -> None:
-    result = HealthCheck(Describe(answer), "s", 30).check()
-    assert result.healthy is healthy and error in result.error
+def test_health_reflects_the_stream_status(answer: Any, problem: str | None) -> None:
+    sink, _ = sink_probe(answer)
+    result = HealthCheck([sink.probe], make_settings()).check()
+    assert result == problem if problem is None else problem in (result or "")
 
 
 def test_health_is_cached_for_the_ttl() -> None:
     now = [0.0]
-    client = Describe("ACTIVE")
-    check = HealthCheck(client, "s", 30, clock=lambda: now[0])
+    sink, client = sink_probe("ACTIVE")
+    check = HealthCheck([sink.probe], make_settings(health_cache_ttl_seconds=30), clock=lambda: now[0])
     for _ in range(10):
         check.check()
     now[0] = 31
@@ -185,11 +150,9 @@ def test_health_is_cached_for_the_ttl() -> None:
 
 
 def test_health_includes_the_secret_check() -> None:
-    def broken() -> None:
-        raise RuntimeError("secret unreadable")
-
-    result = HealthCheck(Describe("ACTIVE"), "s", 30, extra_check=broken).check()
-    assert not result.healthy and "secret unreadable" in result.error
+    sink, _ = sink_probe("ACTIVE")
+    result = HealthCheck([sink.probe, lambda: "secret unreadable"], make_settings()).check()
+    assert result == "secret unreadable"
 
 
 # --- tracing -------------------------------------------------------------------------------
@@ -201,14 +164,14 @@ def test_tracing_off_does_not_import_the_xray_sdk() -> None:
     tracer = Tracer(False)
     with tracer.segment("x"):
         pass
-    assert not tracer.enabled
+    assert tracer._recorder is None
     assert "aws_xray_sdk.core" not in sys.modules
 
 
 def test_tracing_on_imports_the_sdk_lazily_and_records_subsegments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_XRAY_SDK_ENABLED", "false")
     tracer = Tracer(True)
-    assert tracer.enabled
+    assert tracer._recorder is not None
     with tracer.segment("decode"):
         value = json.loads("1")
     assert value == 1

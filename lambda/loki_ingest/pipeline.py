@@ -1,0 +1,69 @@
+"""One push, from request bytes to delivered records: decode -> validate -> records -> sink.
+
+`ingest` is the whole push path after authentication. It fills an Outcome as the stages run,
+so the response and the one log line per request are built from the same figures, even when
+a stage fails. Every stage reports refused entries into the Outcome's one Rejections
+collector; nothing is merged by arithmetic afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import records
+from .decode import Dialect, decode_push
+from .model import Rejections
+from .validate import validate
+
+if TYPE_CHECKING:
+    from .observability import Tracer
+    from .request import Request
+    from .settings import Settings
+    from .sink import Deadline, DeliveryReport, Sink
+
+
+class Outcome:
+    """The figures of one push (the Stats value logged once per request)."""
+
+    __slots__ = ("bytes_decoded", "bytes_in", "delivery", "entries", "rejections", "streams")
+
+    def __init__(self) -> None:
+        self.streams = self.entries = self.bytes_in = self.bytes_decoded = 0
+        self.rejections = Rejections()
+        self.delivery: DeliveryReport | None = None
+
+    @property
+    def accepted(self) -> int:
+        return self.entries - self.rejections.entries
+
+
+def ingest(
+    request: Request,
+    dialect: Dialect,
+    settings: Settings,
+    sink: Sink,
+    deadline: Deadline,
+    tracer: Tracer,
+    outcome: Outcome,
+) -> Outcome:
+    """Decode, validate, build records and deliver them; raises HttpError on failure."""
+    outcome.bytes_in = len(request.body)
+    with tracer.segment("decode"):
+        streams = decode_push(
+            request.body,
+            dialect=dialect,
+            content_type=request.header("content-type"),
+            content_encoding=request.header("content-encoding"),
+            max_decompressed_bytes=settings.max_decompressed_bytes,
+        )
+    outcome.streams = len(streams)
+    outcome.entries = sum(len(s.entries) for s in streams)
+    with tracer.segment("records"):
+        valid = validate(streams, settings, outcome.rejections)
+        del streams  # keep one copy of the push in memory at a time
+        built = records.build(valid, outcome.rejections, sink.max_line_bytes)
+        del valid
+    outcome.bytes_decoded = built.payload_bytes
+    with tracer.segment("delivery"):
+        outcome.delivery = sink.deliver(built.lines, deadline)
+    return outcome

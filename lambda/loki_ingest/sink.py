@@ -1,0 +1,68 @@
+"""Where accepted records go: the Sink interface, and the deadline every delivery respects.
+
+A sink takes NDJSON lines (each ending in "\\n"), delivers all of them or raises
+DeliveryFailed (503: retrying can succeed), and says how large one line may be. Firehose
+(firehose.py) is the one implementation; a new destination is one new module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+from .errors import ServiceUnavailable
+
+
+class Deadline(Protocol):
+    def remaining_ms(self) -> float: ...
+
+
+class FixedDeadline(NamedTuple):
+    """A deadline at an absolute monotonic time (tests, the local server)."""
+
+    until: float
+    clock: Callable[[], float] = time.monotonic
+
+    def remaining_ms(self) -> float:
+        return (self.until - self.clock()) * 1000
+
+
+class LambdaDeadline(NamedTuple):
+    """The invocation's own deadline, from the Lambda context object."""
+
+    context: Any
+
+    def remaining_ms(self) -> float:
+        return float(self.context.get_remaining_time_in_millis())
+
+
+class DeliveryReport:
+    """What a delivery did: records accepted, calls made, calls that were retries."""
+
+    __slots__ = ("calls", "records", "retries")
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.calls = 0
+        self.retries = 0
+
+
+class DeliveryFailed(ServiceUnavailable):
+    def __init__(self, message: str, report: DeliveryReport, *, retry_after: int = 1) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.report = report
+
+
+class Sink(Protocol):
+    #: The largest single NDJSON line (with its newline) the sink can store.
+    max_line_bytes: int
+
+    def deliver(self, lines: list[bytes], deadline: Deadline) -> DeliveryReport:
+        """Deliver every line, or raise DeliveryFailed with what was done so far. Takes
+        ownership of `lines` (it may clear the list once it holds its own copy)."""
+        ...
+
+    def probe(self) -> str | None:
+        """None when the destination can take records now, else why not (for /healthz)."""
+        ...
