@@ -17,7 +17,7 @@ from typing import Any
 from .errors import DecodeError, PayloadTooLarge
 from .labels import LEGACY_NAME
 from .labels import parse as parse_labels
-from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream
+from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream, exact_text
 from .wire import INT64_MAX, INT64_MIN, MAX_LABELS_STRING_BYTES, Bytes
 
 
@@ -43,11 +43,36 @@ def _load(body: Bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise DecodeError(f"JSON body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return _DECODER.decode(text)
+        doc = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"invalid JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"invalid JSON body: {exc}") from None
+    if "\\ud" in text or "\\uD" in text:
+        # Only a \uD800-\uDFFF escape can put a lone surrogate in a decoded string.
+        _exact_strings(doc)
+    return doc
+
+
+def _exact_strings(doc: Any) -> None:
+    """Rewrite every string of a decoded document in the model's text form, in place
+    (iteratively: the document may be nested as deep as the parser allowed)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            items = list(node.items())
+            node.clear()
+            for key, value in items:
+                node[exact_text(key)] = exact_text(value) if type(value) is str else value
+                if type(value) in (dict, list):
+                    stack.append(value)
+        elif type(node) is list:
+            for index, value in enumerate(node):
+                if type(value) is str:
+                    node[index] = exact_text(value)
+                elif type(value) in (dict, list):
+                    stack.append(value)
 
 
 def _top(doc: Any) -> list[Any]:

@@ -70,7 +70,8 @@ def _unescape(body: str, quote: str, original: str) -> str:
 
     def flush() -> None:
         if raw_bytes:
-            out.append(raw_bytes.decode("utf-8", "replace"))
+            # \x and octal escapes are bytes in Go strings; keep invalid ones exact (model.py).
+            out.append(raw_bytes.decode("utf-8", "surrogateescape"))
             raw_bytes.clear()
 
     pos = 0

@@ -3,6 +3,13 @@ every later stage reports into.
 
 Entries are plain tuples, not objects: a 5 MB push holds thousands of them and tuple
 creation is the cheapest allocation CPython has.
+
+Text invariant: every string in the model (lines, label names and values, metadata names and
+values) gives back exactly the bytes that were sent with `.encode("utf-8", "surrogateescape")`.
+Protobuf strings are decoded that way, so bytes that are not UTF-8 survive as surrogate
+escapes. A JSON string can hold lone surrogates (`"\ud800"`), which no UTF-8 byte string can;
+`exact_text` stores them as their WTF-8 bytes (UTF-8 with surrogates allowed), so decoding the
+recovered bytes with `errors="surrogatepass"` gives the JSON string back.
 """
 
 from __future__ import annotations
@@ -55,6 +62,20 @@ class Rejections:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+def exact_text(value: str) -> str:
+    """A string decoded from JSON, in the model's text form (see the module docstring)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogateescape")
+    return value
+
+
+def exact_bytes(value: str) -> bytes:
+    """The bytes that were sent for a model string."""
+    return value.encode("utf-8", "surrogateescape")
 
 
 def iso_seconds(seconds: int) -> str:

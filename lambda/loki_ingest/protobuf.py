@@ -149,7 +149,7 @@ def _stream(buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, La
             start, stop = _length(buf, i, end, where)
             if stop - start > MAX_LABELS_STRING_BYTES:
                 raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB")
-            label_text = bytes(buf[start:stop]).decode("utf-8", "replace")
+            label_text = _text(buf, start, stop)
             i = stop
         elif field == 3 and wire != WIRE_VARINT:
             raise _wrong_wire(where, field, wire)
@@ -231,4 +231,4 @@ def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
 def _label_pair(buf: Bytes, i: int, end: int, where: str) -> tuple[str, str]:
     name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN)
     assert isinstance(name, bytes) and isinstance(value, bytes)
-    return name.decode("utf-8", "replace"), value.decode("utf-8", "replace")
+    return name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")
