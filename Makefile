@@ -152,13 +152,13 @@ test-fuzz: venv ## Fuzz the real handler (hypothesis + mutated corpus)
 	$(PYTEST) tests/fuzz -q
 
 .PHONY: test-py312
-test-py312: ## Unit tests on Python 3.12 (the Lambda runtime), when installed
+test-py312: ## Unit tests and the S3 round-trip property on Python 3.12 (the Lambda runtime), when installed
 	@if [ -z "$(PY312)" ]; then echo "python3.12 not found: skipping the 3.12 run"; exit 0; fi; \
 	 test -x $(ROOT)/.venv312/bin/python || $(PY312) -m venv $(ROOT)/.venv312; \
 	 if [ ! -f $(ROOT)/.venv312/.installed ] || [ requirements-dev.txt -nt $(ROOT)/.venv312/.installed ]; then \
 	   $(ROOT)/.venv312/bin/python -m pip install --quiet -r requirements-dev.txt && \
 	   $(ROOT)/.venv312/bin/python -m pip install --quiet --no-deps -e . && touch $(ROOT)/.venv312/.installed; fi; \
-	 $(ROOT)/.venv312/bin/python -m pytest tests/unit -q -n 2 -p no:cacheprovider
+	 $(ROOT)/.venv312/bin/python -m pytest tests/unit tests/integration/test_roundtrip.py -q -n 2 --dist loadfile -p no:cacheprovider
 
 .PHONY: test-terraform
 test-terraform: venv tfrc dist/lambda.zip $(CHECKOV_VENV)/.installed ## terraform fmt/validate/test (against moto) and checkov

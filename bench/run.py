@@ -458,6 +458,11 @@ def main() -> None:
     cold = cold_start(args.quick)
     cost = firehose_cost()
     memory = peak_memory()
+    from bench import bounds
+    from bench import cost as pricing
+
+    per_gb = pricing.cost_table(args.quick)
+    worst = bounds.table(quick=args.quick)
 
     print(
         f"loki-ingest benchmarks  (Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n"
@@ -499,6 +504,35 @@ def main() -> None:
     )
     print()
     print("5. Peak memory for a ~5 MB push (RSS growth): " + json.dumps(memory))
+    print()
+    print(
+        table(
+            f"6. All-in cost per GB of push bodies, us-east-1 arm64 list prices of {pricing.PRICES_DATE} "
+            f"(Firehose call stated at {pricing.FIREHOSE_CALL_MS:.0f} ms; CloudWatch Logs ingestion is "
+            f"${pricing.PRICES['cloudwatch_logs_ingest_gb']}/GB)",
+            per_gb,
+            [
+                "push",
+                "memory_mb",
+                "cpu_ms",
+                "billed_ms",
+                "lambda_usd_per_gb",
+                "firehose_usd_per_gb",
+                "s3_usd_per_gb",
+                "total_usd_per_gb",
+                "vs_cloudwatch_logs",
+            ],
+        )
+    )
+    print()
+    print(
+        table(
+            "7. Worst-case work per push, fresh interpreter: uncapped 4 MiB pushes (per MiB) and the largest push "
+            "of each shape the default caps accept (totals; seconds at 512 MB = cpu_s x 1769/512)",
+            worst,
+            ["shape", "capped", "decompressed_bytes", "status", "cpu_ms_per_mib", "rss_per_byte", "cpu_s", "rss_mb"],
+        )
+    )
     elapsed = time.monotonic() - started
     print(f"\n(bench took {elapsed:.0f} s)")
 
@@ -512,6 +546,8 @@ def main() -> None:
         "cold_start": cold,
         "firehose_cost": cost,
         "peak_memory": memory,
+        "cost_per_gb": per_gb,
+        "worst_case_work": worst,
         "seconds": round(elapsed, 1),
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")

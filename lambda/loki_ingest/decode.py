@@ -14,13 +14,13 @@ from typing import Literal
 
 from . import encoding, jsonpush, protobuf, snappy
 from .errors import BadRequest, DecodeError
-from .model import Stream
+from .model import UNLIMITED, Limits, Stream
 from .wire import Bytes
 
 #: The JSON dialect of a push route: Loki picks it from the path (/loki/api/v1 -> v1).
 Dialect = Literal["v1", "legacy"]
 
-_JSON_DECODERS: dict[Dialect, Callable[[Bytes], list[Stream]]] = {
+_JSON_DECODERS: dict[Dialect, Callable[[Bytes, Limits], list[Stream]]] = {
     "v1": jsonpush.decode_v1,
     "legacy": jsonpush.decode_legacy,
 }
@@ -54,10 +54,11 @@ def decode_push(
     content_type: str | None,
     content_encoding: str | None,
     max_decompressed_bytes: int,
+    limits: Limits = UNLIMITED,
 ) -> list[Stream]:
     if media_type(content_type) == "application/json":
         data = encoding.decoder(content_encoding)(body, max_decompressed_bytes)
-        return _JSON_DECODERS[dialect](data)
+        return _JSON_DECODERS[dialect](data, limits)
     data = encoding.decoder(content_encoding, encoding.PROTOBUF_ENCODINGS)(body, max_decompressed_bytes)
     try:
         raw = snappy.decompress(data, max_decompressed_bytes)
@@ -66,4 +67,4 @@ def decode_push(
             f"{exc.message}. A Content-Type other than application/json is read as snappy-compressed "
             "protobuf, as Loki does; send Content-Type: application/json for a JSON body"
         ) from None
-    return protobuf.decode_push_request(raw)
+    return protobuf.decode_push_request(raw, limits)

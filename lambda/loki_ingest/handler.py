@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from . import firehose
+from . import firehose, records
 from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client
 from .decode import Dialect
 from .errors import HttpError, MethodNotAllowed, NotFound
@@ -56,12 +56,24 @@ class App:
         tracer: Tracer | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.settings = settings
         self.logger = logger or configure_logging(settings.log_level)
+        self.settings = settings = self._fit_line_limit(settings, sink)
         self.tracer = tracer or Tracer(False)
         self.sink = sink
         self.auth = Authenticator(secret_source, settings)
         self.health = HealthCheck([sink.probe, self.auth.probe], settings)
+
+    def _fit_line_limit(self, settings: Settings, sink: Sink) -> Settings:
+        """Lower MAX_LINE_BYTES to what always fits one sink record with the label and metadata
+        limits (docs/record-format.md): a limit the records cannot honour would lose entries."""
+        fits = records.max_line_bytes_that_fit(settings, sink.max_line_bytes)
+        if settings.max_line_bytes <= fits:
+            return settings
+        self.logger.warning(
+            "MAX_LINE_BYTES lowered so that every entry fits one record",
+            extra={"fields": {"configured": settings.max_line_bytes, "effective": fits}},
+        )
+        return settings.replace(max_line_bytes=fits)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> App:

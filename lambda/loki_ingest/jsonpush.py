@@ -17,7 +17,7 @@ from typing import Any
 from .errors import DecodeError, PayloadTooLarge
 from .labels import LEGACY_NAME
 from .labels import parse as parse_labels
-from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Metadata, Stream, exact_text
+from .model import MISSING_TIMESTAMP, NO_METADATA, UNLIMITED, Entry, LabelPairs, Limits, Metadata, Stream, exact_text
 from .wire import INT64_MAX, INT64_MIN, MAX_LABELS_STRING_BYTES, Bytes
 
 
@@ -75,7 +75,9 @@ def _exact_strings(doc: Any) -> None:
                     stack.append(value)
 
 
-def _top(doc: Any) -> list[Any]:
+def _top(doc: Any, limits: Limits, entries_key: str) -> list[Any]:
+    """The "streams" array, after checking the push against the limits (before any entry is
+    turned into the model)."""
     if not isinstance(doc, dict):
         raise DecodeError('JSON body must be an object with a "streams" array')
     streams = doc.get("streams")
@@ -83,6 +85,10 @@ def _top(doc: Any) -> list[Any]:
         return []
     if not isinstance(streams, list):
         raise DecodeError('"streams" must be an array')
+    entries = sum(
+        len(s.get(entries_key) or ()) for s in streams if type(s) is dict and type(s.get(entries_key)) is list
+    )
+    limits.check(len(streams), entries)
     return streams
 
 
@@ -154,9 +160,9 @@ def _v1_labels(value: Any, where: str) -> LabelPairs:
     return pairs
 
 
-def decode_v1(body: Bytes) -> list[Stream]:
+def decode_v1(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     streams: list[Stream] = []
-    for s_index, raw in enumerate(_top(_load(body))):
+    for s_index, raw in enumerate(_top(_load(body), limits, "values")):
         where = f"stream {s_index}"
         if type(raw) is not dict:
             raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")
@@ -236,10 +242,10 @@ def parse_rfc3339(value: Any, where: str) -> int:
     return result
 
 
-def decode_legacy(body: Bytes) -> list[Stream]:
+def decode_legacy(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     streams: list[Stream] = []
     parsed: dict[str, LabelPairs] = {}
-    for s_index, raw in enumerate(_top(_load(body))):
+    for s_index, raw in enumerate(_top(_load(body), limits, "entries")):
         where = f"stream {s_index}"
         if type(raw) is not dict:
             raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")

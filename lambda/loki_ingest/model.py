@@ -17,6 +17,8 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
+from .errors import PayloadTooLarge
+
 #: Structured metadata: ordered (name, value) pairs, as on the wire.
 Metadata = tuple[tuple[str, str], ...]
 
@@ -37,6 +39,30 @@ MISSING_TIMESTAMP = -(1 << 64)
 class Stream(NamedTuple):
     labels: LabelPairs
     entries: list[Entry]
+
+
+class Limits(NamedTuple):
+    """Caps on one push, checked while decoding so that a push beyond them gets its 413 before
+    the expensive stages run (the caps bound every push's CPU time and memory)."""
+
+    max_streams: int
+    max_entries: int
+
+    def check(self, streams: int, entries: int) -> None:
+        if streams > self.max_streams:
+            raise PayloadTooLarge(
+                f"push has more than {self.max_streams} streams (MAX_STREAMS_PER_PUSH); send smaller batches"
+            )
+        if entries > self.max_entries:
+            raise self.too_many_entries()
+
+    def too_many_entries(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"push has more than {self.max_entries} entries (MAX_ENTRIES_PER_PUSH); send smaller batches"
+        )
+
+
+UNLIMITED = Limits(1 << 62, 1 << 62)
 
 
 class Rejection(NamedTuple):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import records
 from .decode import Dialect, decode_push
-from .model import Rejections
+from .model import Limits, Rejections
 from .validate import validate
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def ingest(
             content_type=request.header("content-type"),
             content_encoding=request.header("content-encoding"),
             max_decompressed_bytes=settings.max_decompressed_bytes,
+            limits=Limits(settings.max_streams_per_push, settings.max_entries_per_push),
         )
     outcome.streams = len(streams)
     outcome.entries = sum(len(s.entries) for s in streams)

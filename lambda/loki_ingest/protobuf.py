@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .errors import DecodeError, PayloadTooLarge
 from .labels import parse as parse_labels
-from .model import MISSING_TIMESTAMP, NO_METADATA, Entry, LabelPairs, Stream
+from .model import MISSING_TIMESTAMP, NO_METADATA, UNLIMITED, Entry, LabelPairs, Limits, Stream
 from .wire import MAX_LABELS_STRING_BYTES, Bytes
 
 _MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
@@ -111,18 +111,23 @@ def _text(buf: Bytes, start: int, stop: int) -> str:
     return bytes(buf[start:stop]).decode("utf-8", "surrogateescape")
 
 
-def decode_push_request(buf: Bytes) -> list[Stream]:
+def decode_push_request(buf: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
+    """The streams of a PushRequest; a push beyond `limits` stops decoding at once (413)."""
     streams: list[Stream] = []
     labels_cache: dict[str, LabelPairs] = {}
     end = len(buf)
     i = 0
+    entries = 0
     while i < end:
         field, wire, i = _key(buf, i, end, "PushRequest")
         if field == 1:
             if wire != WIRE_LEN:
                 raise _wrong_wire("PushRequest", field, wire)
+            limits.check(len(streams) + 1, entries)
             start, stop = _length(buf, i, end, "PushRequest.streams")
-            streams.append(_stream(buf, start, stop, len(streams), labels_cache))
+            stream = _stream(buf, start, stop, len(streams), labels_cache, limits, entries)
+            streams.append(stream)
+            entries += len(stream.entries)
             i = stop
         elif field == 2 and wire != WIRE_LEN:
             raise _wrong_wire("PushRequest", field, wire)
@@ -131,7 +136,10 @@ def decode_push_request(buf: Bytes) -> list[Stream]:
     return streams
 
 
-def _stream(buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, LabelPairs]) -> Stream:
+def _stream(
+    buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, LabelPairs], limits: Limits, before: int
+) -> Stream:
+    room = limits.max_entries - before
     where = f"stream {index}"
     label_text = ""
     entries: list[Entry] = []
@@ -140,6 +148,8 @@ def _stream(buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, La
         if field == 2:
             if wire != WIRE_LEN:
                 raise _wrong_wire(where, field, wire)
+            if len(entries) >= room:
+                raise limits.too_many_entries()
             start, stop = _length(buf, i, end, where)
             entries.append(_entry(buf, start, stop, where))
             i = stop

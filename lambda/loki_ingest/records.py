@@ -1,20 +1,28 @@
-"""Entries -> NDJSON records (one JSON object per line, each ending in "\\n").
+"""Entries -> NDJSON records: one strict JSON object per line, each ending in "\\n".
 
     {"timestamp":"2026-01-01T00:00:00.123456789Z","timestamp_ns":"1767225600123456789",
-     "stream":{"service_name":"stytch"},"record":{...},"metadata":{},"id":"<32 hex>"}
+     "stream":{"service_name":"stytch"},"record":{...},"metadata":{},"id":"<32 hex>","format":"json"}
 
-* `record` is the line itself when the line is a JSON object. It is spliced in verbatim
-  (after validating it), so the line's exact bytes are in the file. Other lines become
-  `{"message": line}`.
-* A JSON-object line containing CR/LF cannot be spliced without breaking NDJSON: it is
-  re-serialised compactly and the exact original is kept in `line`.
-* A line that is not valid Unicode (invalid UTF-8 in a protobuf push, or a lone surrogate
-  escape in JSON) keeps a readable `record.message` (U+FFFD for bad bytes) plus
-  `line_base64` with the exact original bytes.
-* `id` is the first 128 bits of sha256(canonical labels, "\n", timestamp, "\n", line bytes) in hex:
-  the same entry pushed twice
-  (client retries, at-least-once delivery) gets the same id, so duplicates can be dropped
-  downstream.
+The invariant (docs/record-format.md; reader.py is the rule as code):
+
+* every line is strict RFC 8259 JSON: UTF-8, no NaN or Infinity, no duplicate keys, one object,
+  no raw CR or LF, nesting and number lengths that Jackson-based readers (Athena) accept;
+* the exact original line, label values and metadata values of every entry can be read back,
+  and `format` says how:
+  - "json": the line is one JSON object (within those limits), spliced into `record` byte for
+    byte; JSON whitespace around it is kept in `line_prefix` / `line_suffix`;
+  - "text": `record` is `{"message": line}` and the line is exactly `record.message`;
+  - "base64": the line's bytes are in `line_base64` (a line that is not valid Unicode, or one
+    whose escaped form would not fit one Firehose record); `record.message` shows it readably
+    (invalid bytes as U+FFFD) when that fits too, else `record` is `{}`;
+* `stream` and `metadata` are objects of strings. When a label or metadata name or value is
+  not valid Unicode, or a metadata name repeats, the exact pairs are in `stream_base64` /
+  `metadata_base64` (ordered `[name, value]` lists, base64) and the objects are readable forms.
+* Whatever its bytes, an entry within the configured limits fits one Firehose record: the
+  readable forms are dropped before that could fail (worst_case_record_bytes bounds it).
+
+`id` is the first 128 bits of sha256(canonical labels, "\\n", timestamp, "\\n", line bytes) in
+hex: the same entry pushed twice (client retries, at-least-once delivery) gets the same id.
 
 Labels are serialised once per stream, and the seconds part of the ISO timestamp once per
 distinct second: only the line-dependent parts are computed per entry.
@@ -22,57 +30,135 @@ distinct second: only the line-dependent parts are computed per entry.
 
 from __future__ import annotations
 
-import base64
 import json
+import math
+from base64 import b64encode
 from binascii import hexlify
 from collections.abc import Callable, Iterable
 from hashlib import sha256
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
-from .model import Metadata, Rejections, iso_seconds
+from .model import Metadata, Rejections, exact_bytes, iso_seconds
+from .settings import Settings
 from .validate import ValidStream
 from .wire import NS_PER_SECOND
 
+#: Limits of Jackson's default StreamReadConstraints (2.15+), which Athena's JSON SerDe and
+#: Trino's json functions use: deeper or longer-numbered objects are stored as text instead.
+MAX_JSON_DEPTH = 500
+MAX_JSON_NUMBER_CHARS = 1000
+
+_JSON_WHITESPACE = " \t\r\n"  # RFC 8259 "ws"
+_CONTROL_BYTES = bytes(range(32))  # must be escaped inside JSON strings (RFC 8259)
 _EMPTY_OBJECT = b"{}"
 
 
+class _NotStrict(ValueError):
+    pass
+
+
+def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _NotStrict("duplicate key")
+    return obj
+
+
+def _strict_number(text: str) -> Any:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _NotStrict("number too long")
+    value = float(text)
+    if math.isinf(value):
+        raise _NotStrict("number out of range")
+    return value
+
+
+def _strict_int(text: str) -> Any:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _NotStrict("number too long")
+    return int(text)
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
+    raise _NotStrict(name)
 
 
-# The C scanner: scan_once(text, index) -> (value, end). No per-call wrapper overhead, and
-# NaN/Infinity (not JSON) are refused so spliced records stay valid JSON for every reader.
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=_reject_constant).scan_once  # type: ignore[attr-defined]
+# The C scanner: scan_once(text, index) -> (value, end); refuses NaN/Infinity, duplicate keys,
+# numbers that overflow a double or exceed Jackson's length limit.
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    object_pairs_hook=_strict_object,
+    parse_float=_strict_number,
+    parse_int=_strict_int,
+    parse_constant=_reject_constant,
+).scan_once
 
 
-class Built:
-    __slots__ = ("lines", "payload_bytes")
-
-    def __init__(self) -> None:
-        self.lines: list[bytes] = []
-        self.payload_bytes = 0
-
-
-def json_object_text(line: str) -> str | None:
-    """The text to validate if `line` looks like a JSON object, else None."""
-    if line[:1] == "{" and line[-1:] == "}":
-        return line
-    if line[:1].isspace() or line[-1:].isspace():
-        stripped = line.strip()
-        if stripped[:1] == "{" and stripped[-1:] == "}":
-            return stripped
-    return None
-
-
-def _object_json(pairs: Metadata, encode: Callable[[str], str]) -> str:
-    return "{" + ",".join(f"{encode(name)}:{encode(value)}" for name, value in pairs) + "}"
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate (from a \\uD800-style escape)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
-_CONTROL_BYTES = bytes(range(32))  # must be escaped inside JSON strings (RFC 8259)
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
-# One formatting operation per record (the line-independent parts are precomputed).
-_RECORD = b'%b%09dZ","timestamp_ns":"%b%b%b%b,"metadata":%b,"id":"%b"}\n'
+
+def json_object_span(line: str) -> tuple[int, int] | None:
+    """[start, end) of the JSON object that is the whole line but JSON whitespace, when the
+    line can be stored as format "json"; else None."""
+    start = 0
+    end = len(line)
+    if line[:1] != "{" or line[-1:] != "}":
+        while start < end and line[start] in _JSON_WHITESPACE:
+            start += 1
+        while end > start and line[end - 1] in _JSON_WHITESPACE:
+            end -= 1
+        if line[start : start + 1] != "{" or line[end - 1 : end] != "}":
+            return None
+    body = line[start:end] if start or end != len(line) else line
+    if "\n" in body or "\r" in body:
+        return None  # raw newlines inside would split the NDJSON line
+    try:
+        obj, stop = _scan_once(body, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    if stop != len(body) or type(obj) is not dict:
+        return None
+    # Cheapest test first: a one-character search runs at memchr speed, a longer one does not.
+    if "\\" in body and ("\\ud" in body or "\\uD" in body) and _has_lone_surrogate(obj):
+        return None  # a lone surrogate escape is valid RFC 8259 syntax but not valid I-JSON
+    if (
+        len(body) > 2 * MAX_JSON_DEPTH
+        and body.count("{") + body.count("[") > MAX_JSON_DEPTH
+        and _depth(obj) > MAX_JSON_DEPTH
+    ):
+        return None
+    return start, end
+
+
+def _string(text: str) -> bytes:
+    """A valid-Unicode string as a JSON string literal (UTF-8, minimal escaping)."""
+    return encode_basestring(text).encode()
 
 
 def _message(line: str, line_bytes: bytes) -> bytes:
@@ -83,37 +169,41 @@ def _message(line: str, line_bytes: bytes) -> bytes:
         if b'"' in line_bytes or b"\\" in line_bytes:
             line_bytes = line_bytes.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
         return b'{"message":"' + line_bytes + b'"}'
-    return b'{"message":' + encode_basestring(line).encode() + b"}"
+    return b'{"message":' + _string(line) + b"}"
 
 
-def _record_body(line: str, line_bytes: bytes) -> tuple[bytes, bytes]:
-    """(value of "record", extra fields) for a valid-Unicode line. A JSON object line is
-    validated by the C scanner and spliced verbatim; anything else becomes {"message": line}."""
-    text = json_object_text(line)
-    if text is not None:
-        try:
-            obj, end = _scan_once(text, 0)
-        except (StopIteration, ValueError, RecursionError):
-            obj, end = None, 0
-        if end == len(text) and type(obj) is dict:
-            if "\n" in line or "\r" in line:
-                # Raw newlines would split the NDJSON line: re-serialise, keep the original.
-                compact = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-                return compact.encode("utf-8", "surrogatepass"), b',"line":' + encode_basestring(line).encode()
-            return line_bytes, b""
-    return _message(line, line_bytes), b""
+def _readable(text: str) -> str:
+    """A model string as valid Unicode: bytes that are not UTF-8 become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return exact_bytes(text).decode("utf-8", "replace")
+    return text
 
 
-def _pairs_json(pairs: Metadata, *, ascii_only: bool = False) -> bytes:
-    """(name, value) pairs (labels, structured metadata) as a JSON object, in order."""
+def _b64(text: str) -> bytes:
+    return b64encode(exact_bytes(text))
+
+
+def _pairs(pairs: Metadata, *, unique_names: bool) -> tuple[bytes, bytes | None]:
+    """(readable JSON object, exact base64 pair list or None when the object is exact).
+
+    The object is exact when every name and value is valid Unicode and (for metadata) no
+    name repeats; otherwise it keeps the last value per readable name, and the list has them all.
+    """
     if not pairs:
-        return _EMPTY_OBJECT
-    if not ascii_only:
-        try:
-            return _object_json(pairs, encode_basestring).encode()
-        except UnicodeEncodeError:
-            pass  # lone surrogates: escape everything instead
-    return _object_json(pairs, encode_basestring_ascii).encode()
+        return _EMPTY_OBJECT, None
+    try:
+        body = ",".join(f"{encode_basestring(n)}:{encode_basestring(v)}" for n, v in pairs).encode()
+        exact = unique_names or len({n for n, _ in pairs}) == len(pairs)
+    except UnicodeEncodeError:
+        exact = False
+    if exact:
+        return b"{" + body + b"}", None
+    readable = {_readable(n): _readable(v) for n, v in pairs}
+    shown = ",".join(f"{encode_basestring(n)}:{encode_basestring(v)}" for n, v in readable.items()).encode()
+    listed = b",".join(b'["' + _b64(n) + b'","' + _b64(v) + b'"]' for n, v in pairs)
+    return b"{" + shown + b"}", b"[" + listed + b"]"
 
 
 def entry_id(labels_prefix: bytes, timestamp: int, line_bytes: bytes) -> bytes:
@@ -121,60 +211,192 @@ def entry_id(labels_prefix: bytes, timestamp: int, line_bytes: bytes) -> bytes:
     return hexlify(sha256(b"%b%d\n%b" % (labels_prefix, timestamp, line_bytes)).digest()[:16])
 
 
+# One formatting operation per record (the line-independent parts are precomputed).
+_RECORD = b'%b%09dZ","timestamp_ns":"%d","stream":%b,"record":%b,"metadata":%b,"id":"%b","format":"%b"%b}\n'
+
+
+class Built:
+    __slots__ = ("lines", "payload_bytes")
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.payload_bytes = 0
+
+
+def _line_parts(line: str) -> tuple[bytes, bytes, bytes, bytes]:
+    """(exact line bytes, format, record value, extra fields) in the natural form."""
+    try:
+        line_bytes = line.encode()
+    except UnicodeEncodeError:
+        line_bytes = exact_bytes(line)
+        readable = b'{"message":' + _string(line_bytes.decode("utf-8", "replace")) + b"}"
+        return line_bytes, b"base64", readable, b',"line_base64":"' + b64encode(line_bytes) + b'"'
+    span = json_object_span(line)
+    if span is None:
+        return line_bytes, b"text", _message(line, line_bytes), b""
+    start, end = span
+    if start == 0 and end == len(line):
+        return line_bytes, b"json", line_bytes, b""
+    extra = b""
+    if start:
+        extra += b',"line_prefix":' + _string(line[:start])
+    if end != len(line):
+        extra += b',"line_suffix":' + _string(line[end:])
+    return line_bytes, b"json", line[start:end].encode(), extra
+
+
 def build(streams: Iterable[ValidStream], rejections: Rejections, max_record_bytes: int) -> Built:
-    """NDJSON lines for every entry; one that would not fit in `max_record_bytes` goes to `rejections`."""
+    """NDJSON lines for every entry. The readable forms give way before a record could
+    exceed `max_record_bytes`; an entry that still would not fit goes to `rejections` (only
+    possible with limits beyond worst_case_record_bytes)."""
     built = Built()
-    lines = built.lines
-    append = lines.append
+    append = built.lines.append
     last_second: int | None = None
     second_prefix = b""
     total = 0
     for stream in streams:
-        stream_part = b'","stream":' + _pairs_json(stream.labels) + b',"record":'
-        labels_prefix = stream.canonical.encode("utf-8", "surrogatepass") + b"\n"
+        labels_json, labels_b64 = _pairs(stream.labels, unique_names=True)
+        labels_extra = b',"stream_base64":' + labels_b64 if labels_b64 is not None else b""
+        labels_prefix = exact_bytes(stream.canonical) + b"\n"
         for timestamp, line, metadata in stream.entries:
             seconds, nanos = divmod(timestamp, NS_PER_SECOND)
             if seconds != last_second:
                 last_second = seconds
                 second_prefix = b'{"timestamp":"' + iso_seconds(seconds).encode()
-            try:
-                line_bytes = line.encode()
-            except UnicodeEncodeError:
-                # Not valid Unicode: a readable message plus the exact bytes in line_base64.
-                line_bytes, body, extra = _odd_line(line)
-                meta = _pairs_json(metadata, ascii_only=True)
-            else:
-                body, extra = _record_body(line, line_bytes)
-                meta = _pairs_json(metadata)
+            line_bytes, fmt, body, extra = _line_parts(line)
+            meta_json, meta_b64 = _pairs(metadata, unique_names=False)
+            if meta_b64 is not None:
+                extra += b',"metadata_base64":' + meta_b64
+            record_id = entry_id(labels_prefix, timestamp, line_bytes)
             record = _RECORD % (
                 second_prefix,
                 nanos,
-                b"%d" % timestamp,
-                stream_part,
+                timestamp,
+                labels_json,
                 body,
-                extra,
-                meta,
-                entry_id(labels_prefix, timestamp, line_bytes),
+                meta_json,
+                record_id,
+                fmt,
+                extra + labels_extra,
             )
             if len(record) > max_record_bytes:
-                rejections.add(
-                    stream.canonical,
-                    f"entry for stream '{stream.canonical}' is {len(record)} bytes as a record, "
-                    f"over the {max_record_bytes}-byte record limit",
+                compact = _compact(
+                    second_prefix, nanos, timestamp, stream, line_bytes, metadata, record_id, max_record_bytes
                 )
-                continue
+                if compact is None:
+                    rejections.add(
+                        stream.canonical,
+                        f"entry for stream '{stream.canonical}' does not fit in one {max_record_bytes}-byte record",
+                    )
+                    continue
+                record = compact
             total += len(record)
             append(record)
     built.payload_bytes = total
     return built
 
 
-def _odd_line(line: str) -> tuple[bytes, bytes, bytes]:
-    """(exact bytes, record body, extra fields) for a line that is not valid Unicode."""
-    try:
-        raw = line.encode("utf-8", "surrogateescape")  # invalid UTF-8 from a protobuf push
-    except UnicodeEncodeError:
-        raw = line.encode("utf-8", "surrogatepass")  # a lone \\uD800-style escape from JSON
-    readable = raw.decode("utf-8", "replace")
-    body = b'{"message":' + encode_basestring(readable).encode() + b"}"
-    return raw, body, b',"line_base64":"' + base64.b64encode(raw) + b'"'
+def _compact(
+    second_prefix: bytes,
+    nanos: int,
+    timestamp: int,
+    stream: ValidStream,
+    line_bytes: bytes,
+    metadata: Metadata,
+    record_id: bytes,
+    max_record_bytes: int,
+) -> bytes | None:
+    """The entry with its line as base64 and `record` {}; then, if needed, with `stream` and
+    `metadata` {} too, their exact pairs in the base64 lists. None if even that is too big."""
+    line_extra = b',"line_base64":"' + b64encode(line_bytes) + b'"'
+    labels_json, labels_b64 = _pairs(stream.labels, unique_names=True)
+    meta_json, meta_b64 = _pairs(metadata, unique_names=False)
+    pair_extra = b""
+    if meta_b64 is not None:
+        pair_extra += b',"metadata_base64":' + meta_b64
+    if labels_b64 is not None:
+        pair_extra += b',"stream_base64":' + labels_b64
+    record = _RECORD % (
+        second_prefix,
+        nanos,
+        timestamp,
+        labels_json,
+        _EMPTY_OBJECT,
+        meta_json,
+        record_id,
+        b"base64",
+        line_extra + pair_extra,
+    )
+    if len(record) <= max_record_bytes:
+        return record
+    every_pair = b',"metadata_base64":' + _base64_pairs(metadata) + b',"stream_base64":' + _base64_pairs(stream.labels)
+    record = _RECORD % (
+        second_prefix,
+        nanos,
+        timestamp,
+        _EMPTY_OBJECT,
+        _EMPTY_OBJECT,
+        _EMPTY_OBJECT,
+        record_id,
+        b"base64",
+        line_extra + every_pair,
+    )
+    return record if len(record) <= max_record_bytes else None
+
+
+def _base64_pairs(pairs: Metadata) -> bytes:
+    return b"[" + b",".join(b'["' + _b64(n) + b'","' + _b64(v) + b'"]' for n, v in pairs) + b"]"
+
+
+def _b64_len(size: int) -> int:
+    return 4 * -(-size // 3)
+
+
+#: Bytes of a record in its most compact form apart from the line and the pairs: timestamps
+#: at their longest, the field names, an id, and the empty objects and lists.
+_FIXED_BYTES = len(
+    _RECORD
+    % (
+        b'{"timestamp":"' + b"0001-01-01T00:00:00.",
+        999_999_999,
+        -(1 << 63),
+        _EMPTY_OBJECT,
+        _EMPTY_OBJECT,
+        _EMPTY_OBJECT,
+        b"0" * 32,
+        b"base64",
+        b',"line_base64":"","metadata_base64":[],"stream_base64":[]',
+    )
+)
+
+
+def worst_case_record_bytes(
+    *,
+    max_line_bytes: int,
+    max_label_pairs: int,
+    max_label_name_bytes: int,
+    max_label_value_bytes: int,
+    max_metadata_entries: int,
+    max_metadata_bytes: int,
+) -> int:
+    """The largest compact record an entry within these limits can need."""
+    pair = len(b'["",""],')
+    labels = max_label_pairs * (pair + _b64_len(max_label_name_bytes) + _b64_len(max_label_value_bytes))
+    # Metadata: at most `entries` pairs sharing `bytes` bytes; base64 of n bytes is at most
+    # 4n/3 + 8/3, so each pair adds at most 6 bytes of rounding.
+    metadata = max_metadata_entries * (pair + 6) + -(-4 * max_metadata_bytes // 3)
+    return _FIXED_BYTES + _b64_len(max_line_bytes) + labels + metadata
+
+
+def max_line_bytes_that_fit(settings: Settings, max_record_bytes: int) -> int:
+    """The largest max_line_bytes with which every entry within the other limits fits one
+    record of `max_record_bytes` (at least 0)."""
+    rest = worst_case_record_bytes(
+        max_line_bytes=0,
+        max_label_pairs=settings.max_label_names + 1,  # service_name is not counted (Loki)
+        max_label_name_bytes=settings.max_label_name_bytes,
+        max_label_value_bytes=settings.max_label_value_bytes,
+        max_metadata_entries=settings.max_metadata_entries,
+        max_metadata_bytes=settings.max_metadata_bytes,
+    )
+    return max(0, (max_record_bytes - rest) // 4 * 3)

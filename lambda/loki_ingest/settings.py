@@ -179,10 +179,24 @@ class Settings:
     )
     max_decompressed_bytes = Setting(
         "MAX_DECOMPRESSED_BYTES",
-        64 * MIB,
+        16 * MIB,
         "Largest body after Content-Encoding and snappy decoding, enforced while inflating (413).",
         low=1024,
         high=1 << 32,
+    )
+    max_streams_per_push = Setting(
+        "MAX_STREAMS_PER_PUSH",
+        10_000,
+        "Most streams in one push (413 above, before the push is processed); bounds its CPU and memory.",
+        low=1,
+        high=10_000_000,
+    )
+    max_entries_per_push = Setting(
+        "MAX_ENTRIES_PER_PUSH",
+        50_000,
+        "Most entries in one push (413 above, before the push is processed); bounds its CPU and memory.",
+        low=1,
+        high=100_000_000,
     )
 
     # --- Loki's limits (limits_config defaults) ---------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .labels import canonical
-from .model import MISSING_TIMESTAMP, Entry, Rejections, Stream, iso8601
+from .model import MISSING_TIMESTAMP, Entry, Rejections, Stream, exact_bytes, iso8601
 from .settings import Settings
 from .wire import NS_PER_SECOND
 
@@ -32,7 +32,8 @@ def _iso(ns: int) -> str:
 
 
 def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
+    """Length in bytes as sent, which is how Loki counts (model.py: the text invariant)."""
+    return len(exact_bytes(text))
 
 
 def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: Settings) -> str | None:

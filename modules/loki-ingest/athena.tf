@@ -64,8 +64,9 @@ resource "aws_glue_catalog_table" "records" {
       name                  = "openx-json"
       serialization_library = "org.openx.data.jsonserde.JsonSerDe"
       parameters = {
-        # Every line is valid JSON by construction; a bad object must not fail whole queries.
-        "ignore.malformed.json" = "true"
+        # Every line is strict JSON by construction (docs/record-format.md). If one ever is
+        # not, the query must fail loudly: with "true" the SerDe turns it into an all-NULL row.
+        "ignore.malformed.json" = "false"
         # `timestamp` is reserved in Athena DDL; expose the record's field as `ts`.
         "mapping.ts" = "timestamp"
       }
@@ -89,7 +90,7 @@ resource "aws_glue_catalog_table" "records" {
     columns {
       name    = "record"
       type    = "string"
-      comment = "The line as JSON: the event object itself, or {\"message\": line}; use json_extract_scalar"
+      comment = "The line as JSON: the event object itself (format json), or {\"message\": line}; use json_extract_scalar"
     }
     columns {
       name    = "metadata"
@@ -99,17 +100,37 @@ resource "aws_glue_catalog_table" "records" {
     columns {
       name    = "id"
       type    = "string"
-      comment = "blake2b-128 of (labels, timestamp, line): identical for duplicates of the same entry"
+      comment = "sha256-128 of (labels, timestamp, line): identical for duplicates of the same entry"
     }
     columns {
-      name    = "line"
+      name    = "format"
       type    = "string"
-      comment = "Exact original line, only for JSON lines that contained CR/LF"
+      comment = "How record holds the line: json (the object, spliced verbatim), text ({\"message\": line}) or base64 (see line_base64)"
+    }
+    columns {
+      name    = "line_prefix"
+      type    = "string"
+      comment = "JSON whitespace before the object of a json-format line, when there was any"
+    }
+    columns {
+      name    = "line_suffix"
+      type    = "string"
+      comment = "JSON whitespace after the object of a json-format line, when there was any"
     }
     columns {
       name    = "line_base64"
       type    = "string"
-      comment = "Exact original bytes, only for lines that were not valid UTF-8"
+      comment = "Exact original bytes of a base64-format line (not valid Unicode, or too large escaped)"
+    }
+    columns {
+      name    = "stream_base64"
+      type    = "array<array<string>>"
+      comment = "Exact label pairs, base64, when a label is not valid Unicode"
+    }
+    columns {
+      name    = "metadata_base64"
+      type    = "array<array<string>>"
+      comment = "Exact metadata pairs in push order, base64, when one is not valid Unicode or a name repeats"
     }
   }
 }

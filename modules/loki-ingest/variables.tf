@@ -56,9 +56,9 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the function in MB (CPU scales with it)."
+  description = "Memory of the function in MB (CPU scales with it: one vCPU at 1769). 512 holds the worst push the default caps accept with room to spare and is the cheapest for small pushes (README, \"Limits\" and \"Performance\"); lower it only with lower caps."
   type        = number
-  default     = 1024
+  default     = 512
 
   validation {
     condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240 && floor(var.lambda_memory_mb) == var.lambda_memory_mb
@@ -165,6 +165,8 @@ variable "handler_settings" {
     success_status_code                = optional(number)
     max_body_bytes                     = optional(number)
     max_decompressed_bytes             = optional(number)
+    max_streams_per_push               = optional(number)
+    max_entries_per_push               = optional(number)
     max_line_bytes                     = optional(number)
     max_label_names                    = optional(number)
     max_label_name_bytes               = optional(number)
@@ -209,8 +211,16 @@ variable "handler_settings" {
     error_message = "handler_settings.max_decompressed_bytes must be between 1 MiB and 1 GiB."
   }
   validation {
-    condition     = var.handler_settings.max_line_bytes == null || try(var.handler_settings.max_line_bytes >= 1 && var.handler_settings.max_line_bytes <= 1019904, false)
-    error_message = "handler_settings.max_line_bytes must be between 1 and 1019904 (Firehose's 1,000 KiB record minus the record envelope)."
+    condition     = var.handler_settings.max_streams_per_push == null || try(var.handler_settings.max_streams_per_push >= 1 && var.handler_settings.max_streams_per_push <= 10000000, false)
+    error_message = "handler_settings.max_streams_per_push must be between 1 and 10000000."
+  }
+  validation {
+    condition     = var.handler_settings.max_entries_per_push == null || try(var.handler_settings.max_entries_per_push >= 1 && var.handler_settings.max_entries_per_push <= 100000000, false)
+    error_message = "handler_settings.max_entries_per_push must be between 1 and 100000000."
+  }
+  validation {
+    condition     = var.handler_settings.max_line_bytes == null || try(var.handler_settings.max_line_bytes >= 1 && var.handler_settings.max_line_bytes <= 767796, false)
+    error_message = "handler_settings.max_line_bytes must be between 1 and 767796 (its base64 form must fit one 1,000 KiB Firehose record); it is lowered further at start-up to fit beside the label and metadata limits."
   }
   validation {
     condition     = var.handler_settings.max_label_names == null || try(var.handler_settings.max_label_names >= 1 && var.handler_settings.max_label_names <= 10000, false)

@@ -4,7 +4,6 @@ outcome, and nothing else in the push is lost. The outcomes are documented in th
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.cost import billed_bytes
+from loki_ingest import reader
 from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
@@ -147,33 +147,41 @@ def test_a_1_mb_line_is_rejected_by_default_and_the_rest_delivered(harness: Harn
     assert [r["record"]["message"] for r in harness.firehose.records()] == ["small"]
 
 
-def test_a_line_near_the_firehose_record_limit_is_delivered_whole(make_app: Callable[..., Harness]) -> None:
-    app = make_app(max_line_bytes=1_019_904)
-    line = "y" * 1_000_000
-    status, answer = app.json(event(body=v1_body([({"app": "x"}, [[str(NOW_NS), line]])])))
-    assert (status, answer["count"]) == (200, 1)
-    (record,) = app.firehose.records()
-    assert record["record"]["message"] == line
+def test_a_line_at_the_largest_limit_that_fits_is_delivered_whole_whatever_its_bytes(
+    make_app: Callable[..., Harness],
+) -> None:
+    app = make_app(max_line_bytes=1_019_904)  # more than fits beside the label and metadata limits
+    limit = app.app.settings.max_line_bytes
+    assert limit == 651_645  # lowered at start-up (defaults for labels and metadata)
+    lines = ["y" * limit, "\x01" * limit]  # plain, and escaping to 6x (stored as base64)
+    body = v1_body([({"app": "x"}, [[str(NOW_NS + i), line] for i, line in enumerate(lines)])])
+    status, answer = app.json(event(body=body))
+    assert (status, answer["count"]) == (200, 2)
+    assert [reader.original_line(line).decode() for line in app.firehose.lines()] == lines
     assert all(len(data) <= 1_024_000 for batch in app.firehose.calls for data in batch)
+    status, answer = app.json(event(body=v1_body([({"app": "x"}, [[str(NOW_NS), "y" * (limit + 1)]])])))
+    assert status == 400 and f"max entry size '{limit}'" in answer["errors"][0]
 
 
-def test_100k_tiny_entries_are_packed_into_few_records(harness: Harness) -> None:
-    values = [[str(NOW_NS + i), "t"] for i in range(100_000)]
+def test_50k_tiny_entries_at_the_cap_are_packed_into_few_records(harness: Harness) -> None:
+    values = [[str(NOW_NS + i), "t"] for i in range(50_000)]
     status, answer = harness.json(event(body=gzip.compress(v1_body([({"app": "x"}, values)])), content_encoding="gzip"))
-    assert (status, answer["count"]) == (200, 100_000)
+    assert (status, answer["count"]) == (200, 50_000)
     records = [data for batch in harness.firehose.calls for data in batch]
-    assert sum(r.count(b"\n") for r in records) == 100_000
-    # A few large records, not 100,000 one-line ones: Firehose bills each record rounded up
+    assert sum(r.count(b"\n") for r in records) == 50_000
+    # A few large records, not 50,000 one-line ones: Firehose bills each record rounded up
     # to 5 KB, so the bill stays within 1% of the payload, in ceil(bytes / 4 MiB) calls.
     total = sum(map(len, records))
     assert billed_bytes([len(r) for r in records]) <= total * 1.01
     assert len(harness.firehose.calls) == -(-total // (4 * MIB))
 
 
-def test_many_streams_in_one_push(harness: Harness) -> None:
-    streams = [({"app": f"s{i}"}, [[str(NOW_NS + i), f"line {i}"]]) for i in range(20_000)]
-    status, answer = harness.json(event(body=gzip.compress(v1_body(streams)), content_encoding="gzip"))
-    assert (status, answer["count"]) == (200, 20_000)
+@pytest.mark.parametrize(("streams", "status"), [(10_000, 200), (10_001, 413)])
+def test_many_streams_in_one_push_up_to_the_cap(harness: Harness, streams: int, status: int) -> None:
+    pushed = [({"app": f"s{i}"}, [[str(NOW_NS + i), f"line {i}"]]) for i in range(streams)]
+    answer = harness.json(event(body=gzip.compress(v1_body(pushed)), content_encoding="gzip"))
+    assert answer[0] == status
+    assert len(harness.firehose.records()) == (streams if status == 200 else 0)
 
 
 def test_deeply_nested_json_lines_are_stored_as_text(harness: Harness) -> None:
@@ -202,8 +210,8 @@ def test_invalid_utf8_protobuf_line_is_kept_byte_exact(harness: Harness) -> None
     raw[raw.index(b"AAAA") : raw.index(b"AAAA") + 4] = b"\xff\xfe\x00A"
     push = event(body=snappy_block(bytes(raw)), content_type="application/x-protobuf")
     assert harness.json(push) == (200, {"status": "success", "count": 1})
-    (record,) = harness.firehose.records()
-    assert base64.b64decode(record["line_base64"]) == b"\xff\xfe\x00A"
+    (line,) = harness.firehose.lines()
+    assert reader.original_line(line) == b"\xff\xfe\x00A"
 
 
 def test_an_enormous_authorization_header_is_401(harness: Harness) -> None:

@@ -63,6 +63,38 @@ run "max_decompressed_bytes_above_maximum_is_refused" {
   expect_failures = [var.handler_settings]
 }
 
+run "max_streams_per_push_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_streams_per_push = 0 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "max_streams_per_push_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_streams_per_push = 10000001 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "max_entries_per_push_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_entries_per_push = 0 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "max_entries_per_push_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_entries_per_push = 100000001 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "max_line_bytes_below_minimum_is_refused" {
   command = plan
   variables {

@@ -1,0 +1,200 @@
+"""Worst-case work per push: CPU time and peak memory per decompressed byte, per shape, and the
+largest push of each shape that the default caps accept.
+
+Each push goes once through the real handler (a Firehose that accepts everything instantly)
+in a fresh interpreter, so the peak RSS growth is the push's own. The caps and the default
+memory size are derived from these figures (README, "Limits").
+
+    python -m bench.bounds [--mib 4] [--shape NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+from bench.workloads import BASE_NS, stytch_lines
+
+MIB = 1024 * 1024
+
+#: The shapes that cost the most per decompressed byte, and a realistic one for scale.
+SHAPES: dict[str, str] = {
+    "stytch-json": "v1 JSON, ~1 KB Stytch-like JSON events in one stream (realistic)",
+    "tiny-json": "v1 JSON, 1-byte lines in one stream (most entries per byte)",
+    "tiny-protobuf": "protobuf, 1-byte lines in one stream",
+    "streams-json": "v1 JSON, one 1-byte entry per stream, every stream's labels distinct",
+    "streams-protobuf": "protobuf, one 1-byte entry per stream, distinct label strings",
+    "escaping-json": "v1 JSON, 64 KiB text lines of control characters (6 bytes per byte escaped)",
+    "control-bytes-protobuf": "protobuf, 256 KiB lines of control bytes (stored as base64)",
+}
+
+
+def _v1(streams: list[tuple[dict[str, str], list[tuple[int, str]]]]) -> bytes:
+    doc = {
+        "streams": [
+            {"stream": labels, "values": [[str(t), line] for t, line in entries]} for labels, entries in streams
+        ]
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def body_for(shape: str, size: int) -> tuple[bytes, str, str | None]:
+    """(body, content type, content encoding) of about `size` decompressed bytes."""
+    from tests.support.logproto import encode_push, protobuf_push
+
+    if shape == "stytch-json":
+        lines: list[str] = []
+        total = 0
+        pool = stytch_lines(1000)
+        while total + len(pool[len(lines) % 1000]) * 2 + 40 < size:  # escaped quotes double a line
+            line = pool[len(lines) % 1000]
+            lines.append(line)
+            total += len(json.dumps(line)) + 26
+        body = _v1([({"service_name": "stytch"}, [(BASE_NS + i, line) for i, line in enumerate(lines)])])
+        return gzip.compress(body, 6), "application/json", "gzip"
+    if shape == "tiny-json":
+        count = size // len('["1767225600000000000","x"],')
+        body = _v1([({"service_name": "tiny"}, [(BASE_NS + i, "x") for i in range(count)])])
+        return gzip.compress(body, 6), "application/json", "gzip"
+    if shape == "streams-json":
+        count = size // len('{"stream":{"s":"000000"},"values":[["1767225600000000000","x"]]},')
+        body = _v1([({"s": f"{i:06d}"}, [(BASE_NS + i, "x")]) for i in range(count)])
+        return gzip.compress(body, 6), "application/json", "gzip"
+    if shape == "escaping-json":
+        line = "\x01" * (64 * 1024)
+        count = max(1, size // (len(line) * 6))
+        body = _v1([({"service_name": "esc"}, [(BASE_NS + i, line) for i in range(count)])])
+        return gzip.compress(body, 6), "application/json", "gzip"
+    if shape == "tiny-protobuf":
+        count = size // 17  # an entry with a 1-byte line is ~17 bytes on the wire
+        raw = encode_push([('{service_name="tiny"}', [(BASE_NS + i, "x", []) for i in range(count)])])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
+    if shape == "streams-protobuf":
+        count = size // 40
+        raw = encode_push([(f'{{s="{i:06d}"}}', [(BASE_NS + i, "x", [])]) for i in range(count)])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
+    if shape == "control-bytes-protobuf":
+        line = "\x01" * (256 * 1024)
+        count = max(1, size // len(line))
+        raw = encode_push([('{service_name="ctl"}', [(BASE_NS + i, line, []) for i in range(count)])])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
+    del protobuf_push
+    raise KeyError(shape)
+
+
+#: The largest push of each shape within the default caps (16 MiB decompressed, 10,000
+#: streams, 50,000 entries), as the decompressed size to ask body_for() for.
+AT_CAPS: dict[str, int] = {
+    "stytch-json": 16 * MIB - 64 * 1024,
+    "tiny-json": 50_000 * len('["1767225600000000000","x"],'),
+    "tiny-protobuf": 50_000 * 17,
+    "streams-json": 10_000 * len('{"stream":{"s":"000000"},"values":[["1767225600000000000","x"]]},'),
+    "streams-protobuf": 10_000 * 40,
+    "escaping-json": 16 * MIB,
+    "control-bytes-protobuf": 16 * MIB - 64 * 1024,
+}
+
+
+def protobuf_push_raw(raw: bytes) -> bytes:
+    import cramjam
+
+    return bytes(cramjam.snappy.compress_raw(raw))
+
+
+MEASURE = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from bench.run import bench_app
+    from loki_ingest.sink import FixedDeadline
+    from tests.conftest import event
+
+    def hwm():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    body = open(sys.argv[1], "rb").read()
+    push = event(body=body, content_type=sys.argv[2], content_encoding=sys.argv[3] or None)
+    app = bench_app()
+    if sys.argv[4] == "uncapped":
+        app.settings = app.settings.replace(
+            max_decompressed_bytes=1 << 30, max_streams_per_push=1 << 30, max_entries_per_push=1 << 30
+        )
+    before = hwm()
+    cpu = time.process_time()
+    result = app.handle_event(push, FixedDeadline(time.monotonic() + 600))
+    cpu = time.process_time() - cpu
+    print(json.dumps({"status": result["statusCode"], "cpu_s": cpu, "rss_growth": hwm() - before,
+                      "answer": result["body"][:200]}))
+    """
+)
+
+
+def measure(shape: str, size: int, *, capped: bool, run: Callable[..., Any] = subprocess.run) -> dict[str, Any]:
+    import tempfile
+
+    body, content_type, encoding = body_for(shape, size)
+    decompressed = len(gzip.decompress(body)) if encoding == "gzip" else size_of_protobuf(body)
+    with tempfile.NamedTemporaryFile() as handle:
+        handle.write(body)
+        handle.flush()
+        result = run(
+            [
+                sys.executable,
+                "-c",
+                MEASURE,
+                handle.name,
+                content_type,
+                encoding or "",
+                "capped" if capped else "uncapped",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "shape": shape,
+        "capped": capped,
+        "body_bytes": len(body),
+        "decompressed_bytes": decompressed,
+        "status": figures["status"],
+        "cpu_ms_per_mib": round(figures["cpu_s"] * 1000 / (decompressed / MIB), 1),
+        "rss_per_byte": round(figures["rss_growth"] / decompressed, 2),
+        "cpu_s": round(figures["cpu_s"], 2),
+        "rss_mb": round(figures["rss_growth"] / 1e6),
+    }
+
+
+def size_of_protobuf(body: bytes) -> int:
+    import cramjam
+
+    return len(bytes(cramjam.snappy.decompress_raw(body)))
+
+
+def table(*, quick: bool, shapes: list[str] | None = None) -> list[dict[str, Any]]:
+    """Per-MiB figures from uncapped pushes, then the largest accepted push of each shape."""
+    rows = []
+    for shape in shapes or list(SHAPES):
+        rows.append(measure(shape, (2 if quick else 4) * MIB, capped=False))
+        rows.append(measure(shape, AT_CAPS[shape], capped=True))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mib", type=float, default=4.0, help="decompressed size of the uncapped pushes")
+    parser.add_argument("--shape", action="append", choices=sorted(SHAPES))
+    args = parser.parse_args()
+    for shape in args.shape or list(SHAPES):
+        print(json.dumps(measure(shape, int(args.mib * MIB), capped=False)), flush=True)
+        print(json.dumps(measure(shape, AT_CAPS[shape], capped=True)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
