@@ -1,15 +1,31 @@
-"""HTTP Basic auth against a Secrets Manager secret holding {"username", "password"}.
+"""HTTP Basic auth against a Secrets Manager secret, over the credentials' whole life.
 
-* The comparison is hmac.compare_digest over the whole "user:password" bytes, so timing does
-  not reveal how much of a guess was right.
-* The secret is cached for SECRET_CACHE_TTL_SECONDS. A mismatch triggers one refresh (at
-  most once per AUTH_REFRESH_MIN_INTERVAL_SECONDS, so a brute force cannot turn into a
-  Secrets Manager bill), which lets a rotated password work without a redeploy.
-* During a rotation the previous version (AWSPREVIOUS) is accepted too, but only for
-  PREVIOUS_PASSWORD_GRACE_SECONDS after the current version was created: a rotation must
-  eventually revoke the old password.
-* If the secret cannot be read the answer is 503, never 401: the fault is ours and the
-  client must retry. The secret value is never logged.
+The secret holds one credential, `{"username": ..., "password": ...}`, or several:
+`{"credentials": [{"username": ..., "password": ..., "tenant": ...}, ...]}` (both forms may be
+combined). A credential may pin a `tenant`, which is written into every record it pushes.
+
+* Comparison: hmac.compare_digest over the whole "user:password" bytes, against every
+  credential without stopping at a match, so timing tells nothing about a guess.
+* Cache: credentials are reloaded after SECRET_CACHE_TTL_SECONDS.
+* Rotation never drops a push: a credential that matches nothing cached forces one refresh
+  (single-flight: the lock lets one request refresh, the others wait for its answer). Forced
+  refreshes come from a small per-instance budget, REFRESH_BURST at once and then one per
+  AUTH_REFRESH_MIN_INTERVAL_SECONDS, so a brute force cannot become a Secrets Manager bill.
+  When a refresh is not possible right now (budget spent, or Secrets Manager failing), the
+  answer is 503 with Retry-After set to when one will be: never 401, which Loki clients drop
+  for good. A credential that already failed against the credentials read last gets its 401
+  at once, without a refresh.
+* Availability: when Secrets Manager cannot be reached (throttling, 5xx, network), cached
+  credentials keep working for SECRET_MAX_STALENESS_SECONDS after the last successful read;
+  then every push is 503 until it is readable again.
+* Revocation: a definitive answer (the secret is deleted or scheduled for deletion, access to
+  it or its KMS key is denied, its value is malformed) drops the cached credentials at the
+  refresh that sees it: every push is then 503, never 200.
+* After a rotation the previous version (AWSPREVIOUS) is accepted too, for
+  PREVIOUS_PASSWORD_GRACE_SECONDS after the current version was created.
+* Nothing about the secret reaches an anonymous caller: error bodies say only that
+  credentials cannot be checked; the reason (an AWS error code) goes to the log. The secret
+  value is never logged.
 """
 
 from __future__ import annotations
@@ -17,24 +33,59 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
-from .errors import ServiceUnavailable, Unauthorized, aws_error_code
+from .errors import BadRequest, ServiceUnavailable, Unauthorized, aws_error_code
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_AUTHORIZATION_HEADER = 8 * 1024
+#: Failed credentials remembered per instance (a brute force gets its 401s from memory).
+MAX_REMEMBERED_FAILURES = 4096
+#: Forced refreshes an instance may make at once before the interval applies.
+REFRESH_BURST = 3
+
+#: Secrets Manager answers that will not change by retrying: the credentials are revoked.
+DEFINITIVE_CODES = frozenset(
+    {
+        "ResourceNotFoundException",  # deleted
+        "InvalidRequestException",  # scheduled for deletion
+        "AccessDeniedException",  # the function may no longer read it
+        "DecryptionFailure",  # the KMS key denies decryption
+        "KMSAccessDeniedException",
+        "KMSDisabledException",
+        "KMSInvalidStateException",
+        "malformed",  # our own: the value is not a usable credential set
+    }
+)
+
+#: Loki's tenant IDs: up to 150 of these characters, not "." or ".."
+#: (https://grafana.com/docs/loki/latest/operations/multi-tenancy/).
+_TENANT = re.compile(r"[A-Za-z0-9!\-_.*'()]{1,150}\Z")
 
 
 class SecretUnavailable(ServiceUnavailable):
-    """The credentials could not be loaded (Secrets Manager error or malformed secret)."""
+    """The credentials cannot be checked (Secrets Manager failed, or the secret is revoked).
+
+    The message is what an anonymous caller sees; `detail` (an AWS error code or our own
+    word for it) only goes to the log, and `definitive` says whether retrying can change it.
+    """
+
+    reason = "credentials_unavailable"
+
+    def __init__(self, detail: str, *, definitive: bool = False, retry_after: int = 1) -> None:
+        super().__init__("credentials cannot be checked right now; retry later", retry_after=retry_after, detail=detail)
+        self.definitive = definitive
 
 
 class SecretVersion(NamedTuple):
@@ -62,31 +113,71 @@ class SecretsManagerSource:
             code = aws_error_code(exc)
             if code == "ResourceNotFoundException" and stage != "AWSCURRENT":
                 return None
-            raise SecretUnavailable(f"cannot read the auth secret ({code or type(exc).__name__})") from exc
+            detail = code or type(exc).__name__
+            raise SecretUnavailable(detail, definitive=detail in DEFINITIVE_CODES) from exc
         value = response.get("SecretString")
         if not isinstance(value, str):
-            raise SecretUnavailable("the auth secret has no SecretString")
+            raise SecretUnavailable("malformed", definitive=True)
         created = response.get("CreatedDate")
         return SecretVersion(value, created if isinstance(created, datetime.datetime) else None)
 
 
-class Credentials(NamedTuple):
-    current: bytes  # b"user:password"
-    previous: bytes | None
-    previous_until: float | None  # wall-clock time until which `previous` is accepted
+def secrets_client() -> Any:
+    """A boto3 Secrets Manager client with one quick retry and short timeouts of its own."""
+    import boto3  # noqa: PLC0415 - the AWS edge; keeps `import loki_ingest` light for tests
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client(
+        "secretsmanager",
+        config=Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=2),
+    )
 
 
-def _credential(version: SecretVersion, stage: str) -> bytes:
-    try:
-        doc = json.loads(version.value)
-    except ValueError:
-        raise SecretUnavailable(f"the auth secret ({stage}) is not JSON") from None
-    if not isinstance(doc, dict):
-        raise SecretUnavailable(f"the auth secret ({stage}) is not a JSON object")
-    username, password = doc.get("username"), doc.get("password")
+class Credential(NamedTuple):
+    token: bytes  # b"user:password"
+    tenant: str | None
+
+
+class Identity(NamedTuple):
+    """Who pushed: the credential's pinned tenant, if any."""
+
+    tenant: str | None
+
+
+def valid_tenant(tenant: str) -> bool:
+    return bool(_TENANT.match(tenant)) and tenant not in (".", "..")
+
+
+def _one(item: Any) -> Credential:
+    if not isinstance(item, dict):
+        raise SecretUnavailable("malformed", definitive=True)
+    username, password, tenant = item.get("username"), item.get("password"), item.get("tenant")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise SecretUnavailable(f'the auth secret ({stage}) needs non-empty string "username" and "password"')
-    return f"{username}:{password}".encode()
+        raise SecretUnavailable("malformed", definitive=True)
+    if ":" in username or (tenant is not None and not (isinstance(tenant, str) and valid_tenant(tenant))):
+        raise SecretUnavailable("malformed", definitive=True)
+    return Credential(f"{username}:{password}".encode(), tenant)
+
+
+def parse_credentials(value: str) -> tuple[Credential, ...]:
+    """The credentials in a secret value (either form); SecretUnavailable if malformed."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        raise SecretUnavailable("malformed", definitive=True) from None
+    if not isinstance(doc, dict):
+        raise SecretUnavailable("malformed", definitive=True)
+    found: list[Credential] = []
+    if "username" in doc or "password" in doc:
+        found.append(_one(doc))
+    listed = doc.get("credentials")
+    if listed is not None:
+        if not isinstance(listed, list):
+            raise SecretUnavailable("malformed", definitive=True)
+        found.extend(_one(item) for item in listed)
+    if not found:
+        raise SecretUnavailable("malformed", definitive=True)
+    return tuple(found)
 
 
 def parse_basic(header: str | None) -> bytes:
@@ -108,15 +199,11 @@ def parse_basic(header: str | None) -> bytes:
     return decoded
 
 
-def secrets_client() -> Any:
-    """A boto3 Secrets Manager client with one quick retry and short timeouts of its own."""
-    import boto3  # noqa: PLC0415 - the AWS edge; keeps `import loki_ingest` light for tests
-    from botocore.config import Config  # noqa: PLC0415
-
-    return boto3.client(
-        "secretsmanager",
-        config=Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=2),
-    )
+class Loaded(NamedTuple):
+    current: tuple[Credential, ...]
+    previous: tuple[Credential, ...]
+    previous_until: float | None  # wall-clock time until which `previous` is accepted
+    read_at: float  # monotonic time of the successful read
 
 
 class Authenticator:
@@ -131,89 +218,159 @@ class Authenticator:
         self._source = source
         self._ttl = settings.secret_cache_ttl_seconds
         self._min_interval = settings.auth_refresh_min_interval_seconds
+        self._max_staleness = settings.secret_max_staleness_seconds
         self._grace = settings.previous_password_grace_seconds
         self._clock = clock
         self._wall = wall_clock
         self._lock = threading.Lock()
-        self._credentials: Credentials | None = None
-        self._loaded_at = float("-inf")
+        self._loaded: Loaded | None = None
         self._last_attempt = float("-inf")
         self._last_error: SecretUnavailable | None = None
+        self._failed: dict[bytes, None] = {}  # digests of credentials that failed against _loaded
+        self._tokens = float(REFRESH_BURST)  # the forced-refresh budget
+        self._refilled_at = clock()
         self.loads = 0  # Secrets Manager round trips, for tests and logs
 
-    def _load(self) -> Credentials:
+    # --- reading the secret ---------------------------------------------------------------
+
+    def _read(self) -> Loaded:
         self.loads += 1
         current = self._source.fetch("AWSCURRENT")
         if current is None:  # pragma: no cover - the source raises for AWSCURRENT
-            raise SecretUnavailable("the auth secret has no AWSCURRENT version")
-        current_credential = _credential(current, "AWSCURRENT")
-        previous_credential: bytes | None = None
+            raise SecretUnavailable("ResourceNotFoundException", definitive=True)
+        credentials = parse_credentials(current.value)
+        previous: tuple[Credential, ...] = ()
         previous_until: float | None = None
         if self._grace > 0 and current.created is not None:
             previous_until = current.created.timestamp() + self._grace
             if previous_until > self._wall():
                 try:
-                    previous = self._source.fetch("AWSPREVIOUS")
-                    if previous is not None:
-                        previous_credential = _credential(previous, "AWSPREVIOUS")
+                    version = self._source.fetch("AWSPREVIOUS")
+                    if version is not None:
+                        previous = parse_credentials(version.value)
                 except SecretUnavailable as exc:
                     # The previous version is a courtesy; never fail auth because of it.
-                    logger.warning("auth secret AWSPREVIOUS unusable: %s", exc.message)
-        return Credentials(current_credential, previous_credential, previous_until)
+                    logger.warning("auth secret AWSPREVIOUS unusable", extra={"fields": {"detail": exc.detail}})
+        return Loaded(credentials, previous, previous_until, self._clock())
 
-    def _refresh(self, *, force: bool) -> Credentials:
-        """Reload if the cache expired (or on `force`, rate-limited). Caller holds the lock."""
-        now = self._clock()
-        expired = now - self._loaded_at >= self._ttl
-        allowed = now - self._last_attempt >= self._min_interval
-        cached = self._credentials
-        if cached is not None and not expired and not (force and allowed):
-            return cached
-        if not allowed:
-            if cached is not None:
-                return cached  # stale but usable; try again after the interval
-            if self._last_error is not None:
-                raise self._last_error  # do not hammer Secrets Manager while it fails
+    def _retry_after(self, now: float) -> int:
+        return max(1, math.ceil(self._last_attempt + self._min_interval - now))
+
+    def _take_token(self, now: float) -> bool:
+        """Spend one forced refresh from the budget if there is one."""
+        if self._min_interval <= 0:
+            return True
+        self._tokens = min(REFRESH_BURST, self._tokens + (now - self._refilled_at) / self._min_interval)
+        self._refilled_at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def _token_wait(self) -> int:
+        return max(1, math.ceil((1 - self._tokens) * self._min_interval))
+
+    def _refresh(self, now: float) -> Loaded:
+        """Read the secret now (the caller holds the lock and checked the interval)."""
         self._last_attempt = now
         try:
-            fresh = self._load()
+            loaded = self._read()
         except SecretUnavailable as exc:
             self._last_error = exc
-            if cached is not None:
-                # Keep serving the last good value rather than locking every client out.
-                logger.warning("auth secret refresh failed, keeping cached credentials: %s", exc.message)
-                return cached
+            if exc.definitive:
+                self._loaded = None  # revoked: nothing cached may be accepted any more
+                self._failed.clear()
+            logger.warning(
+                "auth secret refresh failed",
+                extra={"fields": {"detail": exc.detail, "revoked": exc.definitive}},
+            )
             raise
-        self._credentials = fresh
-        self._loaded_at = now
+        self._loaded = loaded
         self._last_error = None
-        return fresh
+        self._failed.clear()
+        return loaded
+
+    def _usable(self, now: float) -> Loaded:
+        """The credentials to check against: cached while fresh, re-read after the TTL, served
+        stale (up to the maximum staleness) while Secrets Manager cannot be reached."""
+        loaded = self._loaded
+        if loaded is not None and now - loaded.read_at < self._ttl:
+            return loaded
+        if now - self._last_attempt >= self._min_interval or (loaded is None and self._last_error is None):
+            try:
+                return self._refresh(now)
+            except SecretUnavailable as exc:
+                if exc.definitive or loaded is None:
+                    raise SecretUnavailable(
+                        exc.detail, definitive=exc.definitive, retry_after=self._retry_after(now)
+                    ) from None
+        if loaded is not None and now - loaded.read_at < self._max_staleness:
+            return loaded  # Secrets Manager is failing: availability, within the staleness bound
+        detail = self._last_error.detail if self._last_error else "stale"
+        raise SecretUnavailable(detail, retry_after=self._retry_after(now))
+
+    # --- checking a request -----------------------------------------------------------------
+
+    def _match(self, presented: bytes, loaded: Loaded) -> Credential | None:
+        found: Credential | None = None
+        for credential in loaded.current:
+            if hmac.compare_digest(presented, credential.token):
+                found = credential
+        if loaded.previous and loaded.previous_until is not None:
+            in_grace = self._wall() < loaded.previous_until
+            for credential in loaded.previous:
+                if hmac.compare_digest(presented, credential.token) and in_grace:
+                    found = found or credential
+        return found
+
+    def check(self, header: str | None) -> Identity:
+        """The pusher's identity, or Unauthorized (401) / SecretUnavailable (503)."""
+        presented = parse_basic(header)
+        digest = hashlib.sha256(presented).digest()
+        with self._lock:
+            now = self._clock()
+            loaded = self._usable(now)
+            found = self._match(presented, loaded)
+            if found is not None:
+                return Identity(found.tenant)
+            if digest in self._failed:
+                raise Unauthorized("invalid username or password")
+            # Maybe the secret was rotated since it was read: one refresh decides.
+            if self._last_error is not None and now - self._last_attempt < self._min_interval:
+                raise SecretUnavailable(self._last_error.detail, retry_after=self._retry_after(now))
+            if not self._take_token(now):
+                raise SecretUnavailable("refresh-budget", retry_after=self._token_wait())
+            try:
+                loaded = self._refresh(now)
+            except SecretUnavailable as exc:
+                raise SecretUnavailable(
+                    exc.detail, definitive=exc.definitive, retry_after=self._retry_after(now)
+                ) from None
+            found = self._match(presented, loaded)
+            if found is not None:
+                return Identity(found.tenant)
+            if len(self._failed) >= MAX_REMEMBERED_FAILURES:
+                self._failed.pop(next(iter(self._failed)))
+            self._failed[digest] = None
+        raise Unauthorized("invalid username or password")
 
     def probe(self) -> str | None:
-        """None when the credentials can be loaded (for /healthz), else why not."""
+        """None when the credentials can be checked (for /healthz), else why not (for the log)."""
         try:
             with self._lock:
-                self._refresh(force=False)
+                self._usable(self._clock())
         except SecretUnavailable as exc:
-            return exc.message
+            return f"auth secret: {exc.detail}"
         return None
 
-    def _matches(self, presented: bytes, credentials: Credentials) -> bool:
-        ok = hmac.compare_digest(presented, credentials.current)
-        if credentials.previous is not None:
-            in_grace = credentials.previous_until is not None and self._wall() < credentials.previous_until
-            ok = (hmac.compare_digest(presented, credentials.previous) and in_grace) or ok
-        return ok
 
-    def check(self, header: str | None) -> None:
-        """Raise Unauthorized (401) or SecretUnavailable (503) unless the header is valid."""
-        presented = parse_basic(header)
-        with self._lock:
-            credentials = self._refresh(force=False)
-            if self._matches(presented, credentials):
-                return
-            # Maybe the password was rotated since we cached it.
-            refreshed = self._refresh(force=True)
-            if refreshed is not credentials and self._matches(presented, refreshed):
-                return
-        raise Unauthorized("invalid username or password")
+def tenant_of(identity: Identity, org_id: str | None) -> str | None:
+    """The tenant written into the records: the credential's, else X-Scope-OrgID, else none."""
+    if identity.tenant is not None:
+        return identity.tenant
+    if org_id is None or not org_id.strip():
+        return None
+    tenant = org_id.strip()
+    if not valid_tenant(tenant):
+        raise BadRequest("X-Scope-OrgID is not a valid tenant ID (up to 150 of A-Z a-z 0-9 ! - _ . * ' ( ))")
+    return tenant

@@ -33,16 +33,18 @@ _PARAM = re.compile(rf';\s*{_TOKEN}\s*=\s*(?:{_TOKEN}|"(?:[^"\\]|\\.)*")\s*')
 def media_type(content_type: str | None) -> str:
     """The lower-cased media type, validated like Go's mime.ParseMediaType."""
     if not content_type or not content_type.strip():
-        raise BadRequest("Content-Type header is required (application/json or application/x-protobuf)")
+        raise BadRequest(
+            "Content-Type header is required (application/json or application/x-protobuf)", reason="bad_content_type"
+        )
     match = _MEDIA.match(content_type)
     if not match:
-        raise BadRequest("malformed Content-Type header")
+        raise BadRequest("malformed Content-Type header", reason="bad_content_type")
     params = match.group(3)
     pos = 0
     while pos < len(params):
         param = _PARAM.match(params, pos)
         if not param:
-            raise BadRequest("malformed Content-Type parameters")
+            raise BadRequest("malformed Content-Type parameters", reason="bad_content_type")
         pos = param.end()
     return f"{match.group(1)}/{match.group(2)}".lower()
 
@@ -65,6 +67,7 @@ def decode_push(
     except DecodeError as exc:
         raise DecodeError(
             f"{exc.message}. A Content-Type other than application/json is read as snappy-compressed "
-            "protobuf, as Loki does; send Content-Type: application/json for a JSON body"
+            "protobuf, as Loki does; send Content-Type: application/json for a JSON body",
+            reason=exc.reason,
         ) from None
     return protobuf.decode_push_request(raw, limits)

@@ -27,7 +27,9 @@ _CHUNK = 1 << 20
 
 def identity(data: Bytes, cap: int) -> Bytes:
     if len(data) > cap:
-        raise PayloadTooLarge(f"body exceeds the decompressed size limit of {cap} bytes")
+        raise PayloadTooLarge(
+            f"body exceeds the decompressed size limit of {cap} bytes", reason="decompressed_too_large"
+        )
     return data
 
 
@@ -41,32 +43,35 @@ def _inflate_one(data: Bytes, wbits: int, cap: int, out: bytearray, what: str) -
             chunk = inflater.decompress(pending, min(room, _CHUNK))
             out += chunk
             if len(out) > cap:
-                raise PayloadTooLarge(f"{what} body inflates past the decompressed size limit of {cap} bytes")
+                raise PayloadTooLarge(
+                    f"{what} body inflates past the decompressed size limit of {cap} bytes",
+                    reason="decompressed_too_large",
+                )
             if inflater.eof:
                 return inflater.unused_data
             pending = inflater.unconsumed_tail
             if not pending and not chunk:
-                raise DecodeError(f"{what} body is truncated")
+                raise DecodeError(f"{what} body is truncated", reason="invalid_compression")
     except zlib.error as exc:
-        raise DecodeError(f"invalid {what} body: {exc}") from None
+        raise DecodeError(f"invalid {what} body: {exc}", reason="invalid_compression") from None
 
 
 def gunzip(data: Bytes, cap: int) -> bytearray:
     if not data:
-        raise DecodeError("gzip body is empty")
+        raise DecodeError("gzip body is empty", reason="invalid_compression")
     out = bytearray()
     rest: Bytes = data
     while rest:
         if rest[:2] != _GZIP_MAGIC:
             why = "garbage after the last member" if out else "bad header"
-            raise DecodeError(f"invalid gzip body: {why}")
+            raise DecodeError(f"invalid gzip body: {why}", reason="invalid_compression")
         rest = _inflate_one(rest, 16 + zlib.MAX_WBITS, cap, out, "gzip")
     return out
 
 
 def inflate(data: Bytes, cap: int) -> bytearray:
     if not data:
-        raise DecodeError("deflate body is empty")
+        raise DecodeError("deflate body is empty", reason="invalid_compression")
     out = bytearray()
     try:
         rest = _inflate_one(data, -zlib.MAX_WBITS, cap, out, "deflate")
@@ -78,7 +83,7 @@ def inflate(data: Bytes, cap: int) -> bytearray:
         except DecodeError:
             raise raw_error from None
     if rest:
-        raise DecodeError("invalid deflate body: data after the end of the stream")
+        raise DecodeError("invalid deflate body: data after the end of the stream", reason="invalid_compression")
     return out
 
 
@@ -103,5 +108,7 @@ def decoder(name: str | None, table: dict[str, Decoder] = ENCODINGS) -> Decoder:
     key = (name or "").strip()
     found = table.get(key)
     if found is None:
-        raise BadRequest(f'Content-Encoding "{key[:64]}" not supported (use gzip, deflate or snappy)')
+        raise BadRequest(
+            f'Content-Encoding "{key[:64]}" not supported (use gzip, deflate or snappy)', reason="unsupported_encoding"
+        )
     return found

@@ -4,6 +4,10 @@ Every failure that reaches the client is one of these, so the status code is dec
 place. Loki clients (Promtail, Alloy) retry 429 and 5xx and drop the batch on any other 4xx
 (docs/loki-protocol.md#status-codes), so a 4xx must only ever mean "this input is wrong and
 will stay wrong", and a 503 only "retrying can succeed".
+
+The `message` is for the client and may quote its own input back to it. The log gets only
+`reason` (a fixed word per kind of failure) and `detail` (our own words, such as an AWS error
+code): never header values, label text or line text.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ class HttpError(Exception):
     """An error with the HTTP status and headers the client should see."""
 
     status: int = 500
+    reason: str = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, reason: str | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.detail = detail
 
     def headers(self) -> Mapping[str, str]:
         return {}
@@ -28,16 +36,20 @@ class BadRequest(HttpError):
     """400: malformed input. Never retried by Loki clients."""
 
     status = 400
+    reason = "bad_request"
 
 
 class DecodeError(BadRequest):
     """The body could not be decoded (compression, snappy, protobuf, JSON)."""
+
+    reason = "undecodable"
 
 
 class Unauthorized(HttpError):
     """401: missing or wrong credentials."""
 
     status = 401
+    reason = "unauthorized"
 
     def headers(self) -> Mapping[str, str]:
         return {"www-authenticate": 'Basic realm="loki"'}
@@ -45,10 +57,12 @@ class Unauthorized(HttpError):
 
 class NotFound(HttpError):
     status = 404
+    reason = "no_route"
 
 
 class MethodNotAllowed(HttpError):
     status = 405
+    reason = "method_not_allowed"
 
     def __init__(self, message: str, *, allow: str) -> None:
         super().__init__(message)
@@ -62,15 +76,17 @@ class PayloadTooLarge(HttpError):
     """413: a size cap was hit (body, decompressed body, labels, entries)."""
 
     status = 413
+    reason = "too_large"
 
 
 class ServiceUnavailable(HttpError):
     """503: our side failed (Firehose, Secrets Manager); retrying can succeed."""
 
     status = 503
+    reason = "unavailable"
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int = 1, reason: str | None = None, detail: str = "") -> None:
+        super().__init__(message, reason=reason, detail=detail)
         self.retry_after = retry_after
 
     def headers(self) -> Mapping[str, str]:

@@ -189,6 +189,7 @@ class FirehoseSink:
                     f"{len(pending)} records not accepted by Firehose before the deadline"
                     + (f" (last error: {last_problem})" if last_problem else ""),
                     report,
+                    detail=last_problem or "deadline",
                 )
             report.calls += 1
             try:
@@ -198,7 +199,9 @@ class FirehoseSink:
             except Exception as exc:
                 retryable, last_problem = classify_exception(exc)
                 if not retryable:
-                    raise DeliveryFailed(f"Firehose rejected the batch: {last_problem}", report, retry_after=5) from exc
+                    raise DeliveryFailed(
+                        f"Firehose rejected the batch: {last_problem}", report, retry_after=5, detail=last_problem
+                    ) from exc
                 failed = pending
             else:
                 failed, last_problem = _failed_records(pending, response)
@@ -210,6 +213,7 @@ class FirehoseSink:
                 raise DeliveryFailed(
                     f"{len(failed)} records still failing after {attempt} attempts (last error: {last_problem})",
                     report,
+                    detail=last_problem,
                 )
             cap = min(settings.retry_max_backoff_ms, settings.retry_base_ms * (2**attempt))
             backoff_ms = self._rand() * cap  # full jitter
@@ -217,6 +221,7 @@ class FirehoseSink:
                 raise DeliveryFailed(
                     f"{len(failed)} records not accepted by Firehose before the deadline (last error: {last_problem})",
                     report,
+                    detail=last_problem,
                 )
             report.retries += 1
             self._sleep(backoff_ms / 1000)

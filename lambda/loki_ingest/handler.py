@@ -14,11 +14,12 @@ import contextlib
 import logging
 import os
 import time
+import traceback
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 from . import firehose, records
-from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client
+from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client, tenant_of
 from .decode import Dialect
 from .errors import HttpError, MethodNotAllowed, NotFound
 from .health import HealthCheck
@@ -29,6 +30,7 @@ from .settings import ConfigError, Settings
 from .sink import Deadline, DeliveryFailed, FixedDeadline, LambdaDeadline, Sink
 
 MAX_ERRORS_IN_RESPONSE = 20
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
 class Route(NamedTuple):
@@ -88,19 +90,22 @@ class App:
         started = time.perf_counter()
         outcome = Outcome()
         request: Request | None = None
-        error = ""
         try:
             request = from_event(event, max_body_bytes=self.settings.max_body_bytes)
             response = self.route(request, deadline, outcome)
         except HttpError as exc:
             response = error_response(exc)
-            error = exc.message
+            outcome.reason, outcome.detail = exc.reason, exc.detail
             if isinstance(exc, DeliveryFailed):
                 outcome.delivery = exc.report
-        except Exception:
-            self.logger.exception("unhandled error", extra={"fields": {"request_id": _request_id(request)}})
+        except Exception as exc:  # noqa: BLE001 - any bug is a 500 the client retries
+            # The type and the stack only: an exception's message may quote what was pushed.
+            stack = "".join(traceback.format_tb(exc.__traceback__))
+            fields = {"request_id": _request_id(request), "error_type": type(exc).__name__, "stack": stack}
+            self.logger.error("unhandled error", extra={"fields": fields})
             response = json_response(500, {"status": "error", "message": "internal error; retry later"})
-        self._log(request, response.status, outcome, error, started)
+            outcome.reason = "internal_error"
+        self._log(request, response.status, outcome, started)
         return response.to_event()
 
     def route(self, request: Request, deadline: Deadline, outcome: Outcome) -> Response:
@@ -108,6 +113,7 @@ class App:
         route = ROUTES.get(path)
         if route is None:
             raise NotFound(f"no route for {path[:100]}; push to /loki/api/v1/push")
+        outcome.route = path
         if request.method not in route.allow.split(", "):
             raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use {route.allow}", allow=route.allow)
         if route.kind == "health":
@@ -116,8 +122,9 @@ class App:
 
     def push(self, request: Request, dialect: Dialect, deadline: Deadline, outcome: Outcome) -> Response:
         with self.tracer.segment("auth"):
-            self.auth.check(request.header("authorization"))
-        ingest(request, dialect, self.settings, self.sink, deadline, self.tracer, outcome)
+            identity = self.auth.check(request.header("authorization"))
+        tenant = tenant_of(identity, request.header("x-scope-orgid"))
+        ingest(request, dialect, self.settings, self.sink, deadline, self.tracer, outcome, tenant=tenant)
         return self.render(outcome)
 
     def render(self, outcome: Outcome) -> Response:
@@ -144,17 +151,22 @@ class App:
         return json_response(200, {"status": "success", "count": outcome.accepted})
 
     def healthz(self) -> Response:
+        """Healthy or degraded, and nothing else: the caller is anonymous. The reason is logged."""
         problem = self.health.check()
         if problem is None:
             return json_response(200, {"status": "healthy"})
-        return json_response(503, {"status": "degraded", "error": problem}, {"retry-after": "5"})
+        self.logger.warning("health check failed", extra={"fields": {"problem": problem}})
+        return json_response(503, {"status": "degraded"}, {"retry-after": "5"})
 
-    def _log(self, request: Request | None, status: int, outcome: Outcome, error: str, started: float) -> None:
+    def _log(self, request: Request | None, status: int, outcome: Outcome, started: float) -> None:
+        """The one line per request: sizes, counts and our own words (a reason, an AWS error
+        code); never a header value, label text, line text or the raw path."""
         delivery = outcome.delivery
+        method = request.method if request else ""
         fields: dict[str, Any] = {
             "request_id": _request_id(request),
-            "method": request.method if request else "",
-            "path": request.path[:200] if request else "",
+            "method": method if method in _METHODS else "other",
+            "route": outcome.route,
             "status": status,
             "streams": outcome.streams,
             "entries": outcome.entries,
@@ -166,8 +178,12 @@ class App:
             "rejected": outcome.rejections.entries,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        if error:
-            fields["error"] = error
+        if outcome.rejections:
+            fields["rejected_by"] = outcome.rejections.by_kind()
+        if outcome.reason:
+            fields["reason"] = outcome.reason
+        if outcome.detail:
+            fields["detail"] = outcome.detail
         level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         self.logger.log(level, "request", extra={"fields": fields})
 

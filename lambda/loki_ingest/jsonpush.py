@@ -21,6 +21,10 @@ from .model import MISSING_TIMESTAMP, NO_METADATA, UNLIMITED, Entry, LabelPairs,
 from .wire import INT64_MAX, INT64_MIN, MAX_LABELS_STRING_BYTES, Bytes
 
 
+def _invalid(message: str) -> DecodeError:
+    return DecodeError(message, reason="invalid_json_push")
+
+
 class _RawNumber(str):
     """A JSON number kept as its source text (Loki takes label values as raw tokens)."""
 
@@ -41,13 +45,13 @@ def _load(body: Bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"JSON body is not valid UTF-8 (byte {exc.start})") from None
+        raise _invalid(f"JSON body is not valid UTF-8 (byte {exc.start})") from None
     try:
         doc = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        raise DecodeError(f"invalid JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise _invalid(f"invalid JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"invalid JSON body: {exc}") from None
+        raise _invalid(f"invalid JSON body: {exc}") from None
     if "\\ud" in text or "\\uD" in text:
         # Only a \uD800-\uDFFF escape can put a lone surrogate in a decoded string.
         _exact_strings(doc)
@@ -79,12 +83,12 @@ def _top(doc: Any, limits: Limits, entries_key: str) -> list[Any]:
     """The "streams" array, after checking the push against the limits (before any entry is
     turned into the model)."""
     if not isinstance(doc, dict):
-        raise DecodeError('JSON body must be an object with a "streams" array')
+        raise _invalid('JSON body must be an object with a "streams" array')
     streams = doc.get("streams")
     if streams is None:
         return []
     if not isinstance(streams, list):
-        raise DecodeError('"streams" must be an array')
+        raise _invalid('"streams" must be an array')
     entries = sum(
         len(s.get(entries_key) or ()) for s in streams if type(s) is dict and type(s.get(entries_key)) is list
     )
@@ -95,15 +99,15 @@ def _top(doc: Any, limits: Limits, entries_key: str) -> list[Any]:
 def parse_timestamp(value: Any, where: str) -> int:
     """A v1 timestamp: a JSON string holding base-10 int64 Unix nanoseconds."""
     if type(value) is not str:
-        raise DecodeError(f"{where}: timestamp must be a string of Unix nanoseconds, got {_kind(value)}")
+        raise _invalid(f"{where}: timestamp must be a string of Unix nanoseconds, got {_kind(value)}")
     # Fast path: 1..19 ASCII digits with no leading zero.
     if value.isascii() and value.isdigit() and len(value) < 19 and (value[0] != "0" or len(value) == 1):
         return int(value)
     if not _TS.match(value) or not value.isascii():
-        raise DecodeError(f"{where}: timestamp {value[:40]!r} is not an integer number of nanoseconds")
+        raise _invalid(f"{where}: timestamp {value[:40]!r} is not an integer number of nanoseconds")
     number = int(value)
     if not INT64_MIN <= number <= INT64_MAX:
-        raise DecodeError(f"{where}: timestamp {value[:40]!r} overflows int64 nanoseconds")
+        raise _invalid(f"{where}: timestamp {value[:40]!r} overflows int64 nanoseconds")
     return number
 
 
@@ -125,12 +129,12 @@ def _kind(value: Any) -> str:
 
 def _metadata(value: Any, where: str) -> Metadata:
     if type(value) is not dict:
-        raise DecodeError(f"{where}: structured metadata must be an object of strings, got {_kind(value)}")
+        raise _invalid(f"{where}: structured metadata must be an object of strings, got {_kind(value)}")
     if not value:
         return NO_METADATA
     for name, item in value.items():
         if type(item) is not str:
-            raise DecodeError(f"{where}: structured metadata {name!r} must be a string, got {_kind(item)}")
+            raise _invalid(f"{where}: structured metadata {name!r} must be a string, got {_kind(item)}")
     return tuple(value.items())
 
 
@@ -147,13 +151,13 @@ def _label_value(value: Any) -> str:
 
 def _v1_labels(value: Any, where: str) -> LabelPairs:
     if type(value) is not dict:
-        raise DecodeError(f'{where}: "stream" must be an object of labels, got {_kind(value)}')
+        raise _invalid(f'{where}: "stream" must be an object of labels, got {_kind(value)}')
     pairs: LabelPairs = []
     for name, item in value.items():
         if not LEGACY_NAME.match(name):
             # Loki re-serialises JSON labels unquoted and re-parses them, so only
             # legacy names survive (docs/loki-protocol.md#json-bodies).
-            raise DecodeError(f"{where}: invalid label name {name[:100]!r} (must match [A-Za-z_][A-Za-z0-9_]*)")
+            raise _invalid(f"{where}: invalid label name {name[:100]!r} (must match [A-Za-z_][A-Za-z0-9_]*)")
         text = _label_value(item)
         if text:
             pairs.append((name, text))
@@ -165,14 +169,14 @@ def decode_v1(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     for s_index, raw in enumerate(_top(_load(body), limits, "values")):
         where = f"stream {s_index}"
         if type(raw) is not dict:
-            raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")
+            raise _invalid(f"{where}: must be an object, got {_kind(raw)}")
         labels = _v1_labels(raw["stream"], where) if "stream" in raw else []
         values = raw.get("values")
         if values is None:
             streams.append(Stream(labels, []))
             continue
         if type(values) is not list:
-            raise DecodeError(f'{where}: "values" must be an array, got {_kind(values)}')
+            raise _invalid(f'{where}: "values" must be an array, got {_kind(values)}')
         streams.append(Stream(labels, _v1_entries(values, where)))
     return streams
 
@@ -184,7 +188,7 @@ def _v1_entries(values: list[Any], where: str) -> list[Entry]:
         if type(value) is not list:
             if value is None:
                 continue  # Loki skips null elements
-            raise DecodeError(f"{where} entry {e_index}: must be an array [timestamp, line, metadata?]")
+            raise _invalid(f"{where} entry {e_index}: must be an array [timestamp, line, metadata?]")
         size = len(value)
         if size >= 2:
             ts, line = value[0], value[1]
@@ -205,7 +209,7 @@ def _v1_entries(values: list[Any], where: str) -> list[Entry]:
         timestamp = parse_timestamp(value[0], entry_where) if size >= 1 else MISSING_TIMESTAMP
         line = value[1] if size >= 2 else ""
         if type(line) is not str:
-            raise DecodeError(f"{entry_where}: line must be a string, got {_kind(line)}")
+            raise _invalid(f"{entry_where}: line must be a string, got {_kind(line)}")
         metadata = _metadata(value[2], entry_where) if size >= 3 else NO_METADATA
         append((timestamp, line, metadata))  # elements after the 3rd are ignored, as in Loki
     return entries
@@ -219,26 +223,26 @@ _RFC3339 = re.compile(
 
 def parse_rfc3339(value: Any, where: str) -> int:
     if type(value) is not str:
-        raise DecodeError(f'{where}: "ts" must be an RFC 3339 string, got {_kind(value)}')
+        raise _invalid(f'{where}: "ts" must be an RFC 3339 string, got {_kind(value)}')
     match = _RFC3339.match(value)
     if not match:
-        raise DecodeError(f'{where}: "ts" {value[:40]!r} is not an RFC 3339 timestamp')
+        raise _invalid(f'{where}: "ts" {value[:40]!r} is not an RFC 3339 timestamp')
     year, month, day, hour, minute, second, frac, _zulu, sign, off_h, off_m = match.groups()
     fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
     if not (1 <= fields[1] <= 12 and 1 <= fields[2] <= 31 and fields[3] < 24 and fields[4] < 60 and fields[5] < 60):
-        raise DecodeError(f'{where}: "ts" {value[:40]!r} is out of range')
+        raise _invalid(f'{where}: "ts" {value[:40]!r} is out of range')
     try:
         seconds = calendar.timegm((*fields, 0, 0, 0))
         datetime.date(fields[0], fields[1], fields[2])  # rejects Feb 31; timegm would roll over
     except (ValueError, OverflowError):
-        raise DecodeError(f'{where}: "ts" {value[:40]!r} is out of range') from None
+        raise _invalid(f'{where}: "ts" {value[:40]!r} is out of range') from None
     if sign:
         offset = int(off_h) * 3600 + int(off_m) * 60
         seconds -= offset if sign == "+" else -offset
     nanos = int((frac or "").ljust(9, "0") or "0")
     result = seconds * 1_000_000_000 + nanos
     if not INT64_MIN <= result <= INT64_MAX:
-        raise DecodeError(f'{where}: "ts" {value[:40]!r} is outside the int64 nanosecond range')
+        raise _invalid(f'{where}: "ts" {value[:40]!r} is outside the int64 nanosecond range')
     return result
 
 
@@ -248,28 +252,28 @@ def decode_legacy(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     for s_index, raw in enumerate(_top(_load(body), limits, "entries")):
         where = f"stream {s_index}"
         if type(raw) is not dict:
-            raise DecodeError(f"{where}: must be an object, got {_kind(raw)}")
+            raise _invalid(f"{where}: must be an object, got {_kind(raw)}")
         label_text = raw.get("labels", "")
         if type(label_text) is not str:
-            raise DecodeError(f'{where}: "labels" must be a string like {{app="x"}}, got {_kind(label_text)}')
+            raise _invalid(f'{where}: "labels" must be a string like {{app="x"}}, got {_kind(label_text)}')
         if len(label_text) > MAX_LABELS_STRING_BYTES:
-            raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB")
+            raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB", reason="labels_too_large")
         if label_text not in parsed:
             parsed[label_text] = parse_labels(label_text)
         entries_raw = raw.get("entries")
         if entries_raw is None:
             entries_raw = []
         if type(entries_raw) is not list:
-            raise DecodeError(f'{where}: "entries" must be an array, got {_kind(entries_raw)}')
+            raise _invalid(f'{where}: "entries" must be an array, got {_kind(entries_raw)}')
         entries: list[Entry] = []
         for e_index, item in enumerate(entries_raw):
             entry_where = f"{where} entry {e_index}"
             if type(item) is not dict:
-                raise DecodeError(f'{entry_where}: must be an object with "ts" and "line"')
+                raise _invalid(f'{entry_where}: must be an object with "ts" and "line"')
             timestamp = parse_rfc3339(item["ts"], entry_where) if "ts" in item else MISSING_TIMESTAMP
             line = item.get("line", "")
             if type(line) is not str:
-                raise DecodeError(f'{entry_where}: "line" must be a string, got {_kind(line)}')
+                raise _invalid(f'{entry_where}: "line" must be a string, got {_kind(line)}')
             metadata_raw = item.get("structuredMetadata")
             metadata = NO_METADATA if metadata_raw is None else _legacy_metadata(metadata_raw, entry_where)
             entries.append((timestamp, line, metadata))
@@ -283,7 +287,7 @@ def _legacy_metadata(value: Any, where: str) -> Metadata:
         pairs = []
         for item in value:
             if type(item) is not dict or type(item.get("name")) is not str or type(item.get("value", "")) is not str:
-                raise DecodeError(f'{where}: structuredMetadata items must be {{"name": str, "value": str}}')
+                raise _invalid(f'{where}: structuredMetadata items must be {{"name": str, "value": str}}')
             pairs.append((item["name"], item.get("value", "")))
         return tuple(pairs)
     return _metadata(value, where)

@@ -59,7 +59,7 @@ _ESCAPE = re.compile(
 
 def _fail(text: str, why: str) -> DecodeError:
     shown = text if len(text) <= 120 else text[:117] + "..."
-    return DecodeError(f"couldn't parse labels {shown!r}: {why}")
+    return DecodeError(f"couldn't parse labels {shown!r}: {why}", reason="invalid_labels")
 
 
 def _unescape(body: str, quote: str, original: str) -> str:

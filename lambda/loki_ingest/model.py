@@ -51,14 +51,16 @@ class Limits(NamedTuple):
     def check(self, streams: int, entries: int) -> None:
         if streams > self.max_streams:
             raise PayloadTooLarge(
-                f"push has more than {self.max_streams} streams (MAX_STREAMS_PER_PUSH); send smaller batches"
+                f"push has more than {self.max_streams} streams (MAX_STREAMS_PER_PUSH); send smaller batches",
+                reason="too_many_streams",
             )
         if entries > self.max_entries:
             raise self.too_many_entries()
 
     def too_many_entries(self) -> PayloadTooLarge:
         return PayloadTooLarge(
-            f"push has more than {self.max_entries} entries (MAX_ENTRIES_PER_PUSH); send smaller batches"
+            f"push has more than {self.max_entries} entries (MAX_ENTRIES_PER_PUSH); send smaller batches",
+            reason="too_many_entries",
         )
 
 
@@ -66,11 +68,15 @@ UNLIMITED = Limits(1 << 62, 1 << 62)
 
 
 class Rejection(NamedTuple):
-    """An entry (or a whole stream, with entry_count > 1) that was refused, and why."""
+    """An entry (or a whole stream, with entry_count > 1) that was refused, and why.
+
+    `reason` is for the client (it quotes the stream's labels, as Loki does); `kind` is a
+    fixed word for logs and metrics."""
 
     labels: str
     reason: str
     entry_count: int = 1
+    kind: str = "rejected"
 
 
 class Rejections:
@@ -82,9 +88,16 @@ class Rejections:
         self.items: list[Rejection] = []
         self.entries = 0
 
-    def add(self, labels: str, reason: str, entry_count: int = 1) -> None:
-        self.items.append(Rejection(labels, reason, entry_count))
+    def add(self, labels: str, reason: str, entry_count: int = 1, *, kind: str = "rejected") -> None:
+        self.items.append(Rejection(labels, reason, entry_count, kind))
         self.entries += entry_count
+
+    def by_kind(self) -> dict[str, int]:
+        """Entries refused per kind (what the log line and the metrics show)."""
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.kind] = counts.get(item.kind, 0) + item.entry_count
+        return counts
 
     def __bool__(self) -> bool:
         return bool(self.items)

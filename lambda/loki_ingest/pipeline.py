@@ -25,12 +25,24 @@ if TYPE_CHECKING:
 class Outcome:
     """The figures of one push (the Stats value logged once per request)."""
 
-    __slots__ = ("bytes_decoded", "bytes_in", "delivery", "entries", "rejections", "streams")
+    __slots__ = (
+        "bytes_decoded",
+        "bytes_in",
+        "delivery",
+        "detail",
+        "entries",
+        "reason",
+        "rejections",
+        "route",
+        "streams",
+    )
 
     def __init__(self) -> None:
         self.streams = self.entries = self.bytes_in = self.bytes_decoded = 0
         self.rejections = Rejections()
         self.delivery: DeliveryReport | None = None
+        self.route = ""  # the matched route ("" for none): never the raw path, which is client text
+        self.reason = self.detail = ""  # why the request failed, in our own words
 
     @property
     def accepted(self) -> int:
@@ -45,6 +57,8 @@ def ingest(
     deadline: Deadline,
     tracer: Tracer,
     outcome: Outcome,
+    *,
+    tenant: str | None = None,
 ) -> Outcome:
     """Decode, validate, build records and deliver them; raises HttpError on failure."""
     outcome.bytes_in = len(request.body)
@@ -62,7 +76,7 @@ def ingest(
     with tracer.segment("records"):
         valid = validate(streams, settings, outcome.rejections)
         del streams  # keep one copy of the push in memory at a time
-        built = records.build(valid, outcome.rejections, sink.max_line_bytes)
+        built = records.build(valid, outcome.rejections, sink.max_line_bytes, tenant=tenant)
         del valid
     outcome.bytes_decoded = built.payload_bytes
     with tracer.segment("delivery"):

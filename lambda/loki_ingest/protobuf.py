@@ -30,7 +30,7 @@ _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I3
 
 
 def _error(where: str, why: str) -> DecodeError:
-    return DecodeError(f"invalid protobuf PushRequest ({where}): {why}")
+    return DecodeError(f"invalid protobuf PushRequest ({where}): {why}", reason="invalid_protobuf")
 
 
 def _varint(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
@@ -158,7 +158,7 @@ def _stream(
                 raise _wrong_wire(where, field, wire)
             start, stop = _length(buf, i, end, where)
             if stop - start > MAX_LABELS_STRING_BYTES:
-                raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB")
+                raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB", reason="labels_too_large")
             label_text = _text(buf, start, stop)
             i = stop
         elif field == 3 and wire != WIRE_VARINT:

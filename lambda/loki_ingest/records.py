@@ -245,10 +245,13 @@ def _line_parts(line: str) -> tuple[bytes, bytes, bytes, bytes]:
     return line_bytes, b"json", line[start:end].encode(), extra
 
 
-def build(streams: Iterable[ValidStream], rejections: Rejections, max_record_bytes: int) -> Built:
-    """NDJSON lines for every entry. The readable forms give way before a record could
-    exceed `max_record_bytes`; an entry that still would not fit goes to `rejections` (only
-    possible with limits beyond worst_case_record_bytes)."""
+def build(
+    streams: Iterable[ValidStream], rejections: Rejections, max_record_bytes: int, *, tenant: str | None = None
+) -> Built:
+    """NDJSON lines for every entry, with the push's tenant when it has one. The readable
+    forms give way before a record could exceed `max_record_bytes`; an entry that still would
+    not fit goes to `rejections` (only possible with limits beyond worst_case_record_bytes)."""
+    tenant_extra = b',"tenant":' + _string(tenant) if tenant else b""
     built = Built()
     append = built.lines.append
     last_second: int | None = None
@@ -256,7 +259,7 @@ def build(streams: Iterable[ValidStream], rejections: Rejections, max_record_byt
     total = 0
     for stream in streams:
         labels_json, labels_b64 = _pairs(stream.labels, unique_names=True)
-        labels_extra = b',"stream_base64":' + labels_b64 if labels_b64 is not None else b""
+        labels_extra = (b',"stream_base64":' + labels_b64 if labels_b64 is not None else b"") + tenant_extra
         labels_prefix = exact_bytes(stream.canonical) + b"\n"
         for timestamp, line, metadata in stream.entries:
             seconds, nanos = divmod(timestamp, NS_PER_SECOND)
@@ -281,12 +284,21 @@ def build(streams: Iterable[ValidStream], rejections: Rejections, max_record_byt
             )
             if len(record) > max_record_bytes:
                 compact = _compact(
-                    second_prefix, nanos, timestamp, stream, line_bytes, metadata, record_id, max_record_bytes
+                    second_prefix,
+                    nanos,
+                    timestamp,
+                    stream,
+                    line_bytes,
+                    metadata,
+                    record_id,
+                    max_record_bytes,
+                    tenant_extra,
                 )
                 if compact is None:
                     rejections.add(
                         stream.canonical,
                         f"entry for stream '{stream.canonical}' does not fit in one {max_record_bytes}-byte record",
+                        kind="record_too_large",
                     )
                     continue
                 record = compact
@@ -305,6 +317,7 @@ def _compact(
     metadata: Metadata,
     record_id: bytes,
     max_record_bytes: int,
+    tenant_extra: bytes,
 ) -> bytes | None:
     """The entry with its line as base64 and `record` {}; then, if needed, with `stream` and
     `metadata` {} too, their exact pairs in the base64 lists. None if even that is too big."""
@@ -325,7 +338,7 @@ def _compact(
         meta_json,
         record_id,
         b"base64",
-        line_extra + pair_extra,
+        line_extra + pair_extra + tenant_extra,
     )
     if len(record) <= max_record_bytes:
         return record
@@ -339,7 +352,7 @@ def _compact(
         _EMPTY_OBJECT,
         record_id,
         b"base64",
-        line_extra + every_pair,
+        line_extra + every_pair + tenant_extra,
     )
     return record if len(record) <= max_record_bytes else None
 
@@ -353,7 +366,7 @@ def _b64_len(size: int) -> int:
 
 
 #: Bytes of a record in its most compact form apart from the line and the pairs: timestamps
-#: at their longest, the field names, an id, and the empty objects and lists.
+#: at their longest, the field names, an id, the empty objects and lists, and the longest tenant.
 _FIXED_BYTES = len(
     _RECORD
     % (
@@ -365,7 +378,7 @@ _FIXED_BYTES = len(
         _EMPTY_OBJECT,
         b"0" * 32,
         b"base64",
-        b',"line_base64":"","metadata_base64":[],"stream_base64":[]',
+        b',"line_base64":"","metadata_base64":[],"stream_base64":[],"tenant":"' + b"x" * 150 + b'"',
     )
 )
 

@@ -65,7 +65,7 @@ def _str(value: Any, default: str = "") -> str:
 def from_event(event: Any, *, max_body_bytes: int) -> Request:
     """Build a Request, enforcing the raw body cap before and after base64 decoding."""
     if not isinstance(event, Mapping):
-        raise BadRequest("invalid function URL event: not an object")
+        raise BadRequest("invalid function URL event: not an object", reason="invalid_event")
     context = event.get("requestContext")
     context = context if isinstance(context, Mapping) else {}
     http = context.get("http")
@@ -95,18 +95,20 @@ def _body(raw: Any, is_base64: bool, max_body_bytes: int) -> bytes:
     if raw is None:
         return b""
     if not isinstance(raw, str):
-        raise BadRequest("invalid function URL event: body is not a string")
+        raise BadRequest("invalid function URL event: body is not a string", reason="invalid_event")
     if is_base64:
         # Cheap pre-check: base64 is 4/3 of the payload, so reject before decoding.
         if len(raw) // 4 * 3 > max_body_bytes + 3:
-            raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
+            raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes", reason="body_too_large")
         try:
             body = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
-            raise BadRequest("request body is not valid base64 although isBase64Encoded is true") from None
+            raise BadRequest(
+                "request body is not valid base64 although isBase64Encoded is true", reason="invalid_event"
+            ) from None
     else:
         # AWS only passes text bodies un-encoded; surrogatepass keeps any odd input lossless.
         body = raw.encode("utf-8", "surrogatepass")
     if len(body) > max_body_bytes:
-        raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
+        raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes", reason="body_too_large")
     return body

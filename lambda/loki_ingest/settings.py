@@ -244,9 +244,19 @@ class Settings:
     auth_refresh_min_interval_seconds = Setting(
         "AUTH_REFRESH_MIN_INTERVAL_SECONDS",
         10,
-        "Least time between two refreshes forced by a credential that does not match the cache.",
+        "Refreshes forced by a credential that matches nothing cached: 3 at once, then one per this interval "
+        "(also the wait before retrying a failed read); such a credential waits with a 503 and Retry-After, "
+        "never a 401.",
         low=0,
         high=3600,
+    )
+    secret_max_staleness_seconds = Setting(
+        "SECRET_MAX_STALENESS_SECONDS",
+        3600,
+        "While Secrets Manager cannot be reached, cached credentials keep working this long after the last "
+        "successful read; then every push is 503.",
+        low=0,
+        high=7 * DAY,
     )
     previous_password_grace_seconds = Setting(
         "PREVIOUS_PASSWORD_GRACE_SECONDS",

@@ -49,8 +49,10 @@ class DeliveryReport:
 
 
 class DeliveryFailed(ServiceUnavailable):
-    def __init__(self, message: str, report: DeliveryReport, *, retry_after: int = 1) -> None:
-        super().__init__(message, retry_after=retry_after)
+    reason = "delivery_failed"
+
+    def __init__(self, message: str, report: DeliveryReport, *, retry_after: int = 1, detail: str = "") -> None:
+        super().__init__(message, retry_after=retry_after, detail=detail)
         self.report = report
 
 

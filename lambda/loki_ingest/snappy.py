@@ -27,7 +27,7 @@ _COPY1_HIGH = tuple((t >> 5) << 8 for t in range(256))
 
 
 def _corrupt(why: str) -> DecodeError:
-    return DecodeError(f"corrupt snappy block: {why}")
+    return DecodeError(f"corrupt snappy block: {why}", reason="invalid_snappy")
 
 
 def decoded_length(data: Bytes) -> tuple[int, int]:
@@ -48,10 +48,15 @@ def decoded_length(data: Bytes) -> tuple[int, int]:
 def decompress(data: Bytes, cap: int) -> bytearray:
     """Decode one snappy block, refusing to produce more than `cap` bytes (413)."""
     if data[: len(FRAMED_MAGIC)] == FRAMED_MAGIC:
-        raise DecodeError("body is a framed snappy stream; Loki expects the snappy block format")
+        raise DecodeError(
+            "body is a framed snappy stream; Loki expects the snappy block format", reason="invalid_snappy"
+        )
     total, pos = decoded_length(data)
     if total > cap:
-        raise PayloadTooLarge(f"snappy block declares {total} bytes, over the decompressed size limit of {cap} bytes")
+        raise PayloadTooLarge(
+            f"snappy block declares {total} bytes, over the decompressed size limit of {cap} bytes",
+            reason="decompressed_too_large",
+        )
     if total > (len(data) - pos) * _MAX_EXPANSION + 64:
         raise _corrupt(f"declared length {total} is more than {len(data) - pos} input bytes can encode")
 

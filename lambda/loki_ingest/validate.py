@@ -36,19 +36,23 @@ def _utf8_len(text: str) -> int:
     return len(exact_bytes(text))
 
 
-def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: Settings) -> str | None:
+#: (kind, message) of a refused stream or entry.
+Problem = tuple[str, str]
+
+
+def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: Settings) -> Problem | None:
     names = [name for name, _ in labels]
     for previous, current in itertools.pairwise(names):
         if previous == current:
-            return f"stream '{shown}' has duplicate label name: '{current}'"
+            return "duplicate_label", f"stream '{shown}' has duplicate label name: '{current}'"
     counted = len(names) - ("service_name" in names)
     if counted > settings.max_label_names:
-        return f"stream '{shown}' has {counted} label names; limit {settings.max_label_names}"
+        return "too_many_labels", f"stream '{shown}' has {counted} label names; limit {settings.max_label_names}"
     for name, value in labels:
         if _utf8_len(name) > settings.max_label_name_bytes:
-            return f"stream '{shown}' has label name too long: '{name[:64]}...'"
+            return "label_name_too_long", f"stream '{shown}' has label name too long: '{name[:64]}...'"
         if _utf8_len(value) > settings.max_label_value_bytes:
-            return f"stream '{shown}' has label value too long for label '{name}'"
+            return "label_value_too_long", f"stream '{shown}' has label value too long for label '{name}'"
     return None
 
 
@@ -62,7 +66,7 @@ def validate(
     grace = settings.creation_grace_period_seconds
     oldest = now_ns - max_age * NS_PER_SECOND if max_age else None
     newest = now_ns + grace * NS_PER_SECOND if grace else None
-    canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, str | None]] = {}
+    canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, Problem | None]] = {}
 
     for stream in streams:
         if not stream.entries:
@@ -74,7 +78,7 @@ def validate(
             cached = canonical_cache[labels] = (shown, _stream_problem(labels, shown, settings))
         shown, problem = cached
         if problem is not None:
-            rejections.add(shown, problem, len(stream.entries))
+            rejections.add(shown, problem[1], len(stream.entries), kind=problem[0])
             continue
         entries = _valid_entries(stream.entries, shown, settings, oldest, newest, rejections)
         if entries:
@@ -82,33 +86,35 @@ def validate(
     return valid
 
 
-def _entry_problem(entry: Entry, shown: str, settings: Settings, oldest: int | None, newest: int | None) -> str | None:
+def _entry_problem(
+    entry: Entry, shown: str, settings: Settings, oldest: int | None, newest: int | None
+) -> Problem | None:
     timestamp, line, metadata = entry
     if timestamp == MISSING_TIMESTAMP:
-        return f"entry for stream '{shown}' has no timestamp"
+        return "no_timestamp", f"entry for stream '{shown}' has no timestamp"
     if oldest is not None and timestamp < oldest:
-        return (
+        return "too_old", (
             f"entry for stream '{shown}' has timestamp too old: {_iso(timestamp)}, "
             f"oldest acceptable timestamp is: {_iso(oldest)}"
         )
     if newest is not None and timestamp > newest:
-        return f"entry for stream '{shown}' has timestamp too new: {_iso(timestamp)}"
+        return "too_new", f"entry for stream '{shown}' has timestamp too new: {_iso(timestamp)}"
     max_line = settings.max_line_bytes
     size = len(line)
     if size > max_line or (size * 4 > max_line and _utf8_len(line) > max_line):
-        return (
+        return "line_too_long", (
             f"max entry size '{max_line}' bytes exceeded for stream '{shown}' "
             f"while adding an entry with length '{_utf8_len(line)}' bytes"
         )
     if metadata:
         if len(metadata) > settings.max_metadata_entries:
-            return (
+            return "too_many_metadata", (
                 f"stream '{shown}' has too many structured metadata labels: "
                 f"'{len(metadata)}', limit: '{settings.max_metadata_entries}'"
             )
         metadata_size = sum(_utf8_len(n) + _utf8_len(v) for n, v in metadata)
         if metadata_size > settings.max_metadata_bytes:
-            return (
+            return "metadata_too_large", (
                 f"stream '{shown}' has structured metadata too large: "
                 f"'{metadata_size}' bytes, limit: '{settings.max_metadata_bytes}'"
             )
@@ -139,6 +145,6 @@ def _valid_entries(
             if problem is None:
                 kept.append(entry)
             else:
-                rejections.add(shown, problem)
+                rejections.add(shown, problem[1], kind=problem[0])
         return kept
     return entries

@@ -128,6 +128,11 @@ resource "aws_glue_catalog_table" "records" {
       comment = "Exact label pairs, base64, when a label is not valid Unicode"
     }
     columns {
+      name    = "tenant"
+      type    = "string"
+      comment = "The credential's pinned tenant, or the push's X-Scope-OrgID"
+    }
+    columns {
       name    = "metadata_base64"
       type    = "array<array<string>>"
       comment = "Exact metadata pairs in push order, base64, when one is not valid Unicode or a name repeats"

@@ -177,6 +177,7 @@ variable "handler_settings" {
     creation_grace_period_seconds      = optional(number)
     secret_cache_ttl_seconds           = optional(number)
     auth_refresh_min_interval_seconds  = optional(number)
+    secret_max_staleness_seconds       = optional(number)
     previous_password_grace_seconds    = optional(number)
     health_cache_ttl_seconds           = optional(number)
     retry_base_ms                      = optional(number)
@@ -252,6 +253,10 @@ variable "handler_settings" {
     condition = alltrue([for value in [var.handler_settings.auth_refresh_min_interval_seconds, var.handler_settings.health_cache_ttl_seconds] :
     value == null || try(value <= 3600, false)])
     error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 0 and 3600."
+  }
+  validation {
+    condition     = var.handler_settings.secret_max_staleness_seconds == null || try(var.handler_settings.secret_max_staleness_seconds <= 604800, false)
+    error_message = "handler_settings.secret_max_staleness_seconds must be between 0 and 604800 (7 days)."
   }
   validation {
     condition     = var.handler_settings.previous_password_grace_seconds == null || try(var.handler_settings.previous_password_grace_seconds <= 31536000, false)

@@ -276,6 +276,5 @@ def test_healthz_is_healthy_then_degraded_when_the_stream_is_deleted(deployment:
             DeliveryStreamName=deployment.outputs["firehose_stream_name"]
         )
         status, headers, body = http("GET", f"{served.url}/healthz")
-        answer = json.loads(body)
-        assert status == 503 and answer["status"] == "degraded" and "ResourceNotFoundException" in answer["error"]
+        assert (status, json.loads(body)) == (503, {"status": "degraded"})  # the reason is only logged
         assert headers.get("retry-after")

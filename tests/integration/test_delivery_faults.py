@@ -275,5 +275,7 @@ def test_secret_source_errors_are_typed(make_harness: Callable[..., Harness]) ->
     secrets_of(harness.app).meta.events.register(
         "before-send.secrets-manager.GetSecretValue", error_hook(400, "AccessDeniedException")
     )
-    with pytest.raises(SecretUnavailable, match="AccessDeniedException"):
+    with pytest.raises(SecretUnavailable) as info:
         harness.app.auth.check(basic())
+    assert (info.value.detail, info.value.definitive) == ("AccessDeniedException", True)
+    assert "AccessDeniedException" not in info.value.message

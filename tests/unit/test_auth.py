@@ -1,4 +1,5 @@
-"""HTTP Basic auth: parsing, constant-time comparison, caching, rotation, and failures."""
+"""HTTP Basic auth over the credentials' whole life: parsing, constant-time comparison, caching,
+rotation, revocation, Secrets Manager outages, several senders and tenants (fake clock)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,25 @@ import base64
 import datetime
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from loki_ingest.auth import Authenticator, SecretsManagerSource, SecretUnavailable, parse_basic
-from loki_ingest.errors import Unauthorized
+from loki_ingest.auth import (
+    REFRESH_BURST,
+    Authenticator,
+    Identity,
+    SecretsManagerSource,
+    SecretUnavailable,
+    parse_basic,
+    parse_credentials,
+    tenant_of,
+)
+from loki_ingest.errors import BadRequest, Unauthorized
 from tests.conftest import PASSWORD, USER, FakeSecrets, basic, make_settings
+
+EPOCH = 1_767_225_600.0  # the fake wall clock's origin
 
 
 class Clock:
@@ -24,17 +37,39 @@ class Clock:
 
 
 def authenticator(
-    source: Any, clock: Clock, *, ttl: float = 300, interval: float = 10, grace: float = 86400
+    source: Any,
+    clock: Clock,
+    *,
+    ttl: float = 300,
+    interval: float = 10,
+    grace: float = 86400,
+    staleness: float = 3600,
 ) -> Authenticator:
-    wall = lambda: clock.now + 1_767_225_600.0  # noqa: E731
     settings = make_settings(
-        secret_cache_ttl_seconds=ttl, auth_refresh_min_interval_seconds=interval, previous_password_grace_seconds=grace
+        secret_cache_ttl_seconds=ttl,
+        auth_refresh_min_interval_seconds=interval,
+        previous_password_grace_seconds=grace,
+        secret_max_staleness_seconds=staleness,
     )
-    return Authenticator(source, settings, clock=clock, wall_clock=wall)
+    return Authenticator(source, settings, clock=clock, wall_clock=lambda: clock.now + EPOCH)
+
+
+def rotate(secrets: FakeSecrets, clock: Clock, password: str) -> None:
+    secrets.rotate(password)
+    secrets.created = datetime.datetime.fromtimestamp(clock.now + EPOCH, datetime.UTC)
+
+
+TRANSIENT = SecretUnavailable("ThrottlingException")
+DELETED = SecretUnavailable("ResourceNotFoundException", definitive=True)
+DENIED = SecretUnavailable("AccessDeniedException", definitive=True)
+KMS_DENIED = SecretUnavailable("DecryptionFailure", definitive=True)
 
 
 def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
+
+
+# --- parsing the header ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -69,27 +104,28 @@ def test_parses_basic_credentials(header: str, expected: bytes) -> None:
         pytest.param("\x00\x01", id="control-characters"),
     ],
 )
-def test_malformed_headers_are_401(header: str | None) -> None:
+def test_malformed_headers_are_401_without_reading_the_secret(header: str | None) -> None:
+    secrets = FakeSecrets()
+    auth = authenticator(secrets, Clock())
     with pytest.raises(Unauthorized) as info:
-        parse_basic(header)
+        auth.check(header)
     assert info.value.status == 401 and info.value.message
+    assert secrets.fetches == []
 
 
-def test_right_credentials_pass_and_wrong_ones_are_401() -> None:
+# --- checking -------------------------------------------------------------------------------
+
+
+def test_right_credentials_pass_and_wrong_ones_are_401_once_checked_against_a_fresh_read() -> None:
     secrets, clock = FakeSecrets(), Clock()
     auth = authenticator(secrets, clock)
-    auth.check(basic())
-    for header in (
-        basic(USER, "wrong"),
-        basic("other", PASSWORD),
-        basic(USER, PASSWORD + "x"),
-        basic(USER, PASSWORD[:-1]),
-    ):
+    assert auth.check(basic()) == Identity(None)
+    for header in (basic(USER, "wrong"), basic("other", PASSWORD), basic(USER, PASSWORD + "x")):
         with pytest.raises(Unauthorized):
             auth.check(header)
 
 
-def test_comparison_is_constant_time_over_the_whole_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_comparison_is_constant_time_against_every_credential(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
@@ -98,10 +134,13 @@ def test_comparison_is_constant_time_over_the_whole_credential(monkeypatch: pyte
         return real(a, b)
 
     monkeypatch.setattr("loki_ingest.auth.hmac.compare_digest", spy)
-    auth = authenticator(FakeSecrets(), Clock())
-    with pytest.raises(Unauthorized):
-        auth.check(basic(USER, "guess"))
-    assert (f"{USER}:guess".encode(), f"{USER}:{PASSWORD}".encode()) in seen
+    secrets = FakeSecrets(
+        current=json.dumps({"credentials": [{"username": "a", "password": "1"}, {"username": "b", "password": "2"}]})
+    )
+    auth = authenticator(secrets, Clock())
+    auth.check(basic("a", "1"))
+    # Both credentials were compared although the first matched: no early exit to time.
+    assert (b"a:1", b"a:1") in seen and (b"a:1", b"b:2") in seen
 
 
 def test_secret_is_cached_for_the_ttl() -> None:
@@ -117,18 +156,61 @@ def test_secret_is_cached_for_the_ttl() -> None:
     assert secrets.fetches.count("AWSCURRENT") == 2
 
 
-def test_rotated_password_works_immediately_and_old_one_during_grace() -> None:
+# --- rotation never drops a push ---------------------------------------------------------------
+
+
+def test_rotation_right_after_failed_attempts_is_503_then_works_never_401() -> None:
+    """The defect: right password, wrong passwords (401s spend the refresh budget), rotation,
+    new password. It must never get a 401; a 503 tells the client when to retry."""
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, interval=10)
+    auth.check(basic())
+    for attempt in range(REFRESH_BURST + 2):
+        with pytest.raises((Unauthorized, SecretUnavailable)):
+            auth.check(basic(USER, f"wrong-{attempt}"))
+    rotate(secrets, clock, "new-password")
+    with pytest.raises(SecretUnavailable) as info:
+        auth.check(basic(USER, "new-password"))
+    assert info.value.status == 503 and 1 <= info.value.retry_after <= 10
+    clock.now += info.value.retry_after
+    assert auth.check(basic(USER, "new-password")) == Identity(None)
+
+
+def test_rotation_works_at_once_while_the_budget_lasts() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock)
+    auth.check(basic())
+    rotate(secrets, clock, "new-password")
+    auth.check(basic(USER, "new-password"))  # one forced refresh, no redeploy, no wait
+    assert secrets.fetches.count("AWSCURRENT") == 2
+
+
+def test_rotation_during_a_secrets_manager_outage_is_503_until_it_is_back() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, interval=10)
+    auth.check(basic())
+    rotate(secrets, clock, "new-password")
+    secrets.fail = TRANSIENT
+    for _ in range(3):
+        with pytest.raises(SecretUnavailable) as info:
+            auth.check(basic(USER, "new-password"))
+        assert info.value.status == 503
+        clock.now += 4
+    auth.check(basic())  # the cached (old) password keeps working meanwhile
+    secrets.fail = None
+    clock.now += 10
+    assert auth.check(basic(USER, "new-password")) == Identity(None)
+
+
+def test_awsprevious_works_during_the_grace_period_then_stops() -> None:
     secrets, clock = FakeSecrets(), Clock()
     auth = authenticator(secrets, clock, grace=3600)
     auth.check(basic())
     clock.now += 60
-    secrets.rotate("new-password")
-    secrets.created = datetime.datetime.fromtimestamp(clock.now + 1_767_225_600.0, datetime.UTC)
-    auth.check(basic(USER, "new-password"))  # mismatch -> one refresh -> accepted, no redeploy
+    rotate(secrets, clock, "new-password")
+    auth.check(basic(USER, "new-password"))
     auth.check(basic())  # AWSPREVIOUS accepted during the grace window
     clock.now += 3601
-    assert auth.probe() is None
-    auth._loaded_at = float("-inf")  # force the TTL to lapse
     with pytest.raises(Unauthorized):
         auth.check(basic())  # the old password is revoked after the grace window
     auth.check(basic(USER, "new-password"))
@@ -144,66 +226,179 @@ def test_previous_version_is_not_accepted_when_grace_is_zero() -> None:
     assert "AWSPREVIOUS" not in secrets.fetches
 
 
-def test_refresh_on_mismatch_is_rate_limited() -> None:
+# --- a brute force costs us little -------------------------------------------------------------
+
+
+def test_the_same_wrong_password_again_is_401_from_memory() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock)
+    auth.check(basic())
+    for _ in range(100):
+        with pytest.raises(Unauthorized):
+            auth.check(basic(USER, "guess"))
+    assert secrets.fetches.count("AWSCURRENT") == 2  # the first load and one forced refresh
+
+
+def test_a_brute_force_with_new_guesses_gets_503s_and_a_bounded_number_of_secret_reads() -> None:
     secrets, clock = FakeSecrets(), Clock()
     auth = authenticator(secrets, clock, interval=10)
     auth.check(basic())
-    clock.now += 11
-    for _ in range(50):  # a brute force...
-        with pytest.raises(Unauthorized):
-            auth.check(basic(USER, "guess"))
-    assert secrets.fetches.count("AWSCURRENT") == 2  # ...costs one extra Secrets Manager call
-    clock.now += 11
-    with pytest.raises(Unauthorized):
-        auth.check(basic(USER, "guess"))
-    assert secrets.fetches.count("AWSCURRENT") == 3
+    answers = {401: 0, 503: 0}
+    for guess in range(600):  # 600 guesses over 60 s
+        clock.now += 0.1
+        try:
+            auth.check(basic(USER, f"guess-{guess}"))
+        except (Unauthorized, SecretUnavailable) as exc:
+            answers[exc.status] += 1
+    reads = secrets.fetches.count("AWSCURRENT") - 1
+    assert reads <= REFRESH_BURST + 6  # the burst, then one per 10 s
+    assert answers[401] == reads and answers[503] == 600 - reads
+    auth.check(basic())  # the legitimate client never noticed
+
+
+# --- availability and revocation -------------------------------------------------------------
+
+
+def test_cached_credentials_are_served_while_secrets_manager_is_down_up_to_the_staleness_bound() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, ttl=300, staleness=3600)
+    auth.check(basic())
+    secrets.fail = TRANSIENT
+    clock.now += 3599
+    auth.check(basic())
+    clock.now += 2
+    with pytest.raises(SecretUnavailable) as info:
+        auth.check(basic())  # the maximum staleness is reached: 503, never 401 or 200
+    assert info.value.status == 503 and info.value.retry_after >= 1
+    secrets.fail = None
+    clock.now += 10
+    auth.check(basic())
+
+
+@pytest.mark.parametrize("failure", [DELETED, DENIED, KMS_DENIED], ids=lambda f: f.detail)
+def test_a_definitive_answer_revokes_the_cached_credentials_at_the_next_refresh(failure: SecretUnavailable) -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, ttl=300)
+    auth.check(basic())
+    secrets.fail = failure
+    clock.now += 299
+    auth.check(basic())  # not refreshed yet
+    clock.now += 2
+    for _ in range(3):
+        with pytest.raises(SecretUnavailable) as info:
+            auth.check(basic())
+        assert info.value.status == 503
+        clock.now += 11
+    assert auth.probe() == f"auth secret: {failure.detail}"
 
 
 @pytest.mark.parametrize(
-    ("secret", "fail"),
+    "value",
     [
+        pytest.param("not json", id="not-json"),
+        pytest.param("[1, 2]", id="not-an-object"),
+        pytest.param("{}", id="no-credential"),
+        pytest.param(json.dumps({"username": USER}), id="missing-password"),
+        pytest.param(json.dumps({"username": USER, "password": 5}), id="password-not-a-string"),
+        pytest.param(json.dumps({"username": "", "password": "x"}), id="empty-username"),
+        pytest.param(json.dumps({"username": "a:b", "password": "x"}), id="colon-in-username"),
+        pytest.param(json.dumps({"credentials": "x"}), id="credentials-not-a-list"),
         pytest.param(
-            None, SecretUnavailable("cannot read the auth secret (AccessDeniedException)"), id="access-denied"
+            json.dumps({"credentials": [{"username": "a", "password": "b", "tenant": "a b"}]}), id="bad-tenant"
         ),
-        pytest.param(None, SecretUnavailable("cannot read the auth secret (ServiceUnavailable)"), id="unavailable"),
-        pytest.param("not json", None, id="not-json"),
-        pytest.param("[1, 2]", None, id="not-an-object"),
-        pytest.param(json.dumps({"username": USER}), None, id="missing-password"),
-        pytest.param(json.dumps({"username": USER, "password": 5}), None, id="password-not-string"),
-        pytest.param(json.dumps({"username": "", "password": "x"}), None, id="empty-username"),
     ],
 )
-def test_an_unreadable_or_malformed_secret_is_503_never_401(secret: str | None, fail: BaseException | None) -> None:
-    secrets = FakeSecrets(fail=fail)
-    if secret is not None:
-        secrets.current = secret
-    auth = authenticator(secrets, Clock())
+def test_a_malformed_secret_revokes_and_is_503_never_401(value: str) -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, ttl=300)
+    auth.check(basic())
+    secrets.current = value
+    clock.now += 301
     with pytest.raises(SecretUnavailable) as info:
         auth.check(basic())
-    assert info.value.status == 503
-    if secret is not None:
-        assert secret not in info.value.message  # the value is never echoed
+    assert info.value.status == 503 and info.value.definitive
+    assert value not in info.value.message and value not in info.value.detail  # never echoed
 
 
-def test_a_failing_refresh_keeps_serving_the_cached_credentials() -> None:
-    secrets, clock = FakeSecrets(), Clock()
-    auth = authenticator(secrets, clock, ttl=1)
-    auth.check(basic())
-    secrets.fail = SecretUnavailable("down")
-    clock.now += 5
-    auth.check(basic())
-
-
-def test_a_failing_first_load_is_not_retried_on_every_request() -> None:
-    secrets, clock = FakeSecrets(fail=SecretUnavailable("down")), Clock()
+def test_an_unreadable_secret_on_the_first_request_is_503_and_not_retried_on_every_request() -> None:
+    secrets, clock = FakeSecrets(fail=TRANSIENT), Clock()
     auth = authenticator(secrets, clock, interval=10)
     for _ in range(5):
-        with pytest.raises(SecretUnavailable):
+        with pytest.raises(SecretUnavailable) as info:
             auth.check(basic())
+        assert info.value.retry_after >= 1
     assert len(secrets.fetches) == 1
     secrets.fail = None
     clock.now += 11
     auth.check(basic())
+
+
+def test_anonymous_callers_learn_nothing_about_the_secret() -> None:
+    secrets = FakeSecrets(fail=SecretUnavailable("AccessDeniedException", definitive=True))
+    auth = authenticator(secrets, Clock())
+    with pytest.raises(SecretUnavailable) as info:
+        auth.check(basic())
+    assert info.value.message == "credentials cannot be checked right now; retry later"
+    assert info.value.detail == "AccessDeniedException"  # for the log only
+
+
+# --- several senders and tenants -----------------------------------------------------------------
+
+
+def test_several_credentials_each_with_an_optional_tenant() -> None:
+    secrets = FakeSecrets(
+        current=json.dumps(
+            {
+                "username": USER,
+                "password": PASSWORD,
+                "credentials": [
+                    {"username": "stytch-test", "password": "t-secret", "tenant": "stytch-test"},
+                    {"username": "stytch-live", "password": "l-secret", "tenant": "stytch-live"},
+                    {"username": "alloy", "password": "a-secret"},
+                ],
+            }
+        )
+    )
+    auth = authenticator(secrets, Clock())
+    assert auth.check(basic()) == Identity(None)
+    assert auth.check(basic("stytch-test", "t-secret")) == Identity("stytch-test")
+    assert auth.check(basic("stytch-live", "l-secret")) == Identity("stytch-live")
+    assert auth.check(basic("alloy", "a-secret")) == Identity(None)
+    with pytest.raises(Unauthorized):
+        auth.check(basic("stytch-test", "l-secret"))
+
+
+@pytest.mark.parametrize(
+    ("identity", "org_id", "expected"),
+    [
+        (Identity(None), None, None),
+        (Identity(None), "", None),
+        (Identity(None), "team-a", "team-a"),
+        (Identity(None), " team-a ", "team-a"),
+        (Identity("pinned"), "other", "pinned"),
+        (Identity("pinned"), None, "pinned"),
+    ],
+)
+def test_the_tenant_is_the_credentials_pin_else_x_scope_orgid(
+    identity: Identity, org_id: str | None, expected: str | None
+) -> None:
+    assert tenant_of(identity, org_id) == expected
+
+
+@pytest.mark.parametrize("org_id", ["a b", "..", ".", "x" * 151, "é", "a|b", 'a"b'])
+def test_an_invalid_x_scope_orgid_is_400(org_id: str) -> None:
+    with pytest.raises(BadRequest):
+        tenant_of(Identity(None), org_id)
+
+
+def test_both_secret_forms_parse() -> None:
+    one = parse_credentials(json.dumps({"username": "u", "password": "p"}))
+    assert [c.token for c in one] == [b"u:p"]
+    listed = parse_credentials(json.dumps({"credentials": [{"username": "u", "password": "p", "tenant": "t"}]}))
+    assert [(c.token, c.tenant) for c in listed] == [(b"u:p", "t")]
+
+
+# --- the Secrets Manager edge ------------------------------------------------------------------
 
 
 class StubClient:
@@ -217,21 +412,53 @@ class StubClient:
         return value
 
 
-def test_secrets_manager_source_maps_errors() -> None:
+def client_error(code: str) -> Exception:
     from botocore.exceptions import ClientError
 
-    missing = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
-    denied = ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetSecretValue")
+    return ClientError({"Error": {"Code": code}}, "GetSecretValue")
+
+
+@pytest.mark.parametrize(
+    ("error", "definitive"),
+    [
+        ("ResourceNotFoundException", True),
+        ("InvalidRequestException", True),
+        ("AccessDeniedException", True),
+        ("DecryptionFailure", True),
+        ("ThrottlingException", False),
+        ("InternalServiceError", False),
+    ],
+)
+def test_secrets_manager_errors_are_classified_definitive_or_transient(error: str, definitive: bool) -> None:
+    source = SecretsManagerSource(StubClient({"AWSCURRENT": client_error(error)}), "arn")
+    with pytest.raises(SecretUnavailable) as info:
+        source.fetch("AWSCURRENT")
+    assert (info.value.detail, info.value.definitive) == (error, definitive)
+
+
+def test_secrets_manager_source_reads_versions() -> None:
     created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     source = SecretsManagerSource(
-        StubClient({"AWSCURRENT": {"SecretString": "{}", "CreatedDate": created}, "AWSPREVIOUS": missing}), "arn"
+        StubClient(
+            {
+                "AWSCURRENT": {"SecretString": "{}", "CreatedDate": created},
+                "AWSPREVIOUS": client_error("ResourceNotFoundException"),
+            }
+        ),
+        "arn",
     )
     current = source.fetch("AWSCURRENT")
     assert current is not None and current.created == created
     assert source.fetch("AWSPREVIOUS") is None
-    with pytest.raises(SecretUnavailable, match="AccessDeniedException"):
-        SecretsManagerSource(StubClient({"AWSCURRENT": denied}), "arn").fetch("AWSCURRENT")
-    with pytest.raises(SecretUnavailable, match="ResourceNotFoundException"):
-        SecretsManagerSource(StubClient({"AWSCURRENT": missing}), "arn").fetch("AWSCURRENT")
-    with pytest.raises(SecretUnavailable, match="no SecretString"):
+    with pytest.raises(SecretUnavailable) as info:
         SecretsManagerSource(StubClient({"AWSCURRENT": {"SecretBinary": b"x"}}), "arn").fetch("AWSCURRENT")
+    assert info.value.definitive
+
+
+def test_a_connection_error_is_transient() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    failing: Callable[..., Any] = StubClient({"AWSCURRENT": EndpointConnectionError(endpoint_url="https://x")})
+    with pytest.raises(SecretUnavailable) as info:
+        SecretsManagerSource(failing, "arn").fetch("AWSCURRENT")
+    assert (info.value.detail, info.value.definitive) == ("EndpointConnectionError", False)

@@ -232,12 +232,17 @@ def test_malformed_events_never_crash(harness: Harness, bad_event: Any) -> None:
     assert result["statusCode"] in (400, 404)
 
 
-def test_healthz(harness: Harness, healthz_event: dict[str, Any]) -> None:
+def test_healthz_says_healthy_or_degraded_and_keeps_the_reason_for_the_log(
+    harness: Harness, healthz_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert harness.json(healthz_event) == (200, {"status": "healthy"})
     harness.firehose.status = "DELETING"
     harness.app.health._cached = None
-    status, body = harness.json(healthz_event)
-    assert status == 503 and body["status"] == "degraded" and "DELETING" in body["error"]
+    result = harness(healthz_event)
+    assert (result["statusCode"], json.loads(result["body"])) == (503, {"status": "degraded"})
+    assert result["headers"]["retry-after"] == "5"
+    assert "test-stream" not in result["body"] and "DELETING" not in result["body"]
+    assert "firehose stream test-stream is DELETING" in capsys.readouterr().out
 
 
 def test_one_structured_log_line_per_request_without_payload_or_credentials(
@@ -289,3 +294,34 @@ def test_base64_body_decodes_to_bytes_not_text(harness: Harness) -> None:
     push["isBase64Encoded"] = True
     push["body"] = base64.b64encode(SAMPLE_V1).decode()
     assert harness(push)["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    ("secret", "auth", "org_id", "tenant"),
+    [
+        pytest.param(None, basic(), None, None, id="no-tenant"),
+        pytest.param(None, basic(), "team-a", "team-a", id="x-scope-orgid-recorded"),
+        pytest.param(
+            {"credentials": [{"username": "live", "password": "pw", "tenant": "stytch-live"}]},
+            basic("live", "pw"),
+            "other",
+            "stytch-live",
+            id="pinned-tenant-wins",
+        ),
+    ],
+)
+def test_the_tenant_is_written_into_every_record(
+    harness: Harness, secret: dict[str, Any] | None, auth: str, org_id: str | None, tenant: str | None
+) -> None:
+    if secret is not None:
+        harness.secrets.current = json.dumps(secret)
+    headers = [("X-Scope-OrgID", org_id)] if org_id is not None else []
+    status, _ = harness.json(event(body=SAMPLE_V1, auth=auth, extra_headers=headers))
+    assert status == 200
+    assert {r.get("tenant") for r in harness.firehose.records()} == {tenant}
+
+
+def test_an_invalid_x_scope_orgid_is_400_and_nothing_is_delivered(harness: Harness) -> None:
+    status, answer = harness.json(event(body=SAMPLE_V1, extra_headers=[("X-Scope-OrgID", "not a tenant")]))
+    assert status == 400 and "X-Scope-OrgID" in answer["message"]
+    assert harness.firehose.calls == []

@@ -255,6 +255,22 @@ run "auth_refresh_min_interval_seconds_above_maximum_is_refused" {
   expect_failures = [var.handler_settings]
 }
 
+run "secret_max_staleness_seconds_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { secret_max_staleness_seconds = -1 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "secret_max_staleness_seconds_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { secret_max_staleness_seconds = 604801 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "previous_password_grace_seconds_below_minimum_is_refused" {
   command = plan
   variables {
