@@ -10,7 +10,6 @@ through parliament, an IAM policy linter."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
@@ -129,26 +128,13 @@ class ProdStack:
         return emulator_client(service, self.endpoint)
 
 
-@contextlib.contextmanager
-def environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server of its own whose account, like a new one, has a Lambda concurrency quota
     of 10 (moto then enforces Lambda's rule that 100 executions stay unreserved)."""
     port = free_port()
-    with environment(MOTO_LAMBDA_CONCURRENCY_QUOTA=NEW_ACCOUNT_CONCURRENCY_QUOTA):
+    with pytest.MonkeyPatch.context() as patch:  # spawn() passes os.environ on
+        patch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", NEW_ACCOUNT_CONCURRENCY_QUOTA)
         process = spawn(port, tmp_path_factory.mktemp("prod-moto") / "moto.log")
     try:
         yield f"http://127.0.0.1:{port}"
@@ -197,8 +183,11 @@ def prod(emulator: str, tmp_path_factory: pytest.TempPathFactory) -> ProdStack:
 def test_readme_deploy_flow_keeps_state_in_the_bootstrapped_bucket(prod: ProdStack) -> None:
     backend = (prod.prod_dir / "backend.hcl").read_text()
     bucket = next(line.split('"')[1] for line in backend.splitlines() if line.startswith("bucket"))
-    keys = [o["Key"] for o in prod.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+    s3 = prod.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["loki-ingest/prod/terraform.tfstate"], keys
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled", "old states must stay recoverable"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"]
     assert not (prod.prod_dir / "plan.tfplan").exists(), "make apply must consume the saved plan"
     assert "use_lockfile = true" in backend
 

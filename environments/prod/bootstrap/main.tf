@@ -14,6 +14,7 @@ resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is the account owner's choice; versioning already keeps every past state.
   #checkov:skip=CKV2_AWS_62:Nothing consumes events of the state object.
   #checkov:skip=CKV_AWS_145:SSE-S3 is enough: the state holds ARNs and names, never the password (write-only in the module).
+  #checkov:skip=CKV2_AWS_61:No lifecycle rule: every old state version is the rollback history, and they are kilobytes each.
   bucket = local.bucket_name
 
   lifecycle {
@@ -51,26 +52,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
       sse_algorithm = "AES256"
     }
   }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
-
-  rule {
-    id     = "old-state-versions"
-    status = "Enabled"
-    filter {
-      prefix = ""
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_expiration_days
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.state]
 }
 
 data "aws_iam_policy_document" "state" {

@@ -31,17 +31,6 @@ variable "state_key" {
   }
 }
 
-variable "noncurrent_version_expiration_days" {
-  description = "Days old state versions are kept (the bucket is versioned so a bad apply can be rolled back)."
-  type        = number
-  default     = 90
-
-  validation {
-    condition     = var.noncurrent_version_expiration_days >= 1
-    error_message = "noncurrent_version_expiration_days must be >= 1."
-  }
-}
-
 variable "enforce_tls" {
   description = "Attach a bucket policy denying requests without TLS (aws:SecureTransport). Only turn off against a local emulator that cannot evaluate it."
   type        = bool
