@@ -233,6 +233,7 @@ logs: venv ## Show the newest records that landed in the local bucket
 
 ENV_DIR   ?= environments/$(ENV)
 PLAN_FILE := $(ENV_DIR)/plan.tfplan
+PARTIAL_PLAN := $(ENV_DIR)/plan.partial.tfplan
 BACKEND_ARGS := $(if $(wildcard $(ENV_DIR)/backend.hcl),-backend-config=backend.hcl,)
 
 .PHONY: bootstrap
@@ -258,10 +259,10 @@ init: tfrc ## terraform init for ENV=dev|prod (prod reads environments/prod/back
 # and drop any older plan first so apply never runs a plan older than the last attempt.
 .PHONY: plan
 plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real AWS (saved for make apply)
-	@rm -f $(PLAN_FILE) $(PLAN_FILE).partial
-	@terraform -chdir=$(ENV_DIR) plan -input=false -out=$(notdir $(PLAN_FILE)).partial \
-	  || { rc=$$?; rm -f $(PLAN_FILE).partial; echo "plan failed; nothing saved for make apply"; exit $$rc; }
-	@mv $(PLAN_FILE).partial $(PLAN_FILE)
+	@rm -f $(PLAN_FILE) $(PARTIAL_PLAN)
+	@terraform -chdir=$(ENV_DIR) plan -input=false -out=$(notdir $(PARTIAL_PLAN)) \
+	  || { rc=$$?; rm -f $(PARTIAL_PLAN); echo "plan failed; nothing saved for make apply"; exit $$rc; }
+	@mv $(PARTIAL_PLAN) $(PLAN_FILE)
 	@echo "saved $(PLAN_FILE); review it, then: make apply ENV=$(ENV)"
 
 .PHONY: apply

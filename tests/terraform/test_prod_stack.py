@@ -206,7 +206,7 @@ def test_a_failed_plan_leaves_nothing_for_apply(prod: ProdStack) -> None:
     result = prod.make("plan", "ENV=prod", extra_env={"TF_VAR_name": "Not_A_Valid_Name"})
     assert result.returncode != 0, result.stdout[-2000:]
     assert "name must be 3-32 characters" in result.stderr + result.stdout
-    leftovers = sorted(p.name for p in prod.prod_dir.glob("plan.tfplan*"))
+    leftovers = sorted(p.name for p in prod.prod_dir.glob("plan*.tfplan"))
     assert leftovers == [], f"a failed plan left {leftovers}: the next make apply would apply it or die on it"
 
 
