@@ -11,6 +11,7 @@ PYTHON      ?= python3
 VENV        := $(ROOT)/.venv
 PY          := $(VENV)/bin/python
 CHECKOV_VENV:= $(ROOT)/.venv-checkov
+PARLIAMENT_VENV := $(ROOT)/.venv-parliament
 LOCAL       := $(ROOT)/.local
 ENV         ?= dev
 LAMBDA_ARCH ?= arm64
@@ -58,6 +59,13 @@ venv: $(VENV)/.installed ## Create .venv with the pinned dev requirements
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+# parliament (the IAM policy linter of test-terraform) pins old helpers (json-cfg,
+# kwonly-args) of its own; its venv keeps them out of the dev closure.
+$(PARLIAMENT_VENV)/.installed: requirements-parliament.txt
+	@test -x $(PARLIAMENT_VENV)/bin/python || $(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(PARLIAMENT_VENV)/bin/python -m pip install --quiet -r requirements-parliament.txt
 	@touch $@
 
 $(TFRC):
@@ -161,8 +169,9 @@ test-py312: ## Unit tests and the S3 round-trip property on Python 3.12 (the Lam
 	 $(ROOT)/.venv312/bin/python -m pytest tests/unit tests/integration/test_roundtrip.py -q -n 2 --dist loadfile -p no:cacheprovider
 
 .PHONY: test-terraform
-test-terraform: venv tfrc dist/lambda.zip $(CHECKOV_VENV)/.installed ## terraform fmt/validate/test (against moto) and checkov
-	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PYTEST) tests/terraform -q -m terraform
+test-terraform: venv tfrc dist/lambda.zip $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## Terraform: fmt, validate, module tests and the prod root applied to moto, checkov, parliament
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov PARLIAMENT=$(PARLIAMENT_VENV)/bin/python \
+	  $(PYTEST) tests/terraform -q -m terraform -n 3 --dist loadfile
 
 .PHONY: test-e2e
 test-e2e: venv tfrc dist/lambda.zip ## terraform apply to an emulator, real HTTP, real Loki clients, S3 read back
@@ -226,25 +235,57 @@ logs: venv ## Show the newest records that landed in the local bucket
 
 # --- real AWS ----------------------------------------------------------------------------
 
-ENV_DIR := environments/$(ENV)
+ENV_DIR   ?= environments/$(ENV)
+PLAN_FILE := $(ENV_DIR)/plan.tfplan
+PARTIAL_PLAN := $(ENV_DIR)/plan.partial.tfplan
 BACKEND_ARGS := $(if $(wildcard $(ENV_DIR)/backend.hcl),-backend-config=backend.hcl,)
 
+.PHONY: bootstrap
+bootstrap: tfrc ## Create prod's Terraform state bucket (once per account) and write environments/prod/backend.hcl
+	terraform -chdir=environments/prod/bootstrap init -input=false
+	terraform -chdir=environments/prod/bootstrap apply -input=false
+	@if [ -f environments/prod/backend.hcl ]; then \
+	   echo "environments/prod/backend.hcl exists; left as it is. The bootstrap's settings:"; \
+	   terraform -chdir=environments/prod/bootstrap output -raw backend_hcl; \
+	 else \
+	   terraform -chdir=environments/prod/bootstrap output -raw backend_hcl > environments/prod/backend.hcl; \
+	   echo "wrote environments/prod/backend.hcl; next: make plan ENV=prod"; \
+	 fi
+
 .PHONY: init
-init: tfrc ## terraform init for ENV=dev|prod (prod reads environments/prod/backend.hcl)
+init: tfrc ## terraform init for ENV=dev|prod (prod reads environments/prod/backend.hcl, see make bootstrap)
+	@if grep -qs 'backend "s3"' $(ENV_DIR)/versions.tf && [ ! -f $(ENV_DIR)/backend.hcl ]; then \
+	   echo "$(ENV_DIR)/backend.hcl is missing: run 'make bootstrap' (creates the state bucket) or copy backend.hcl.example"; exit 1; fi
 	terraform -chdir=$(ENV_DIR) init -input=false $(BACKEND_ARGS)
 
+# A failed plan still writes its -out file, marked incomplete, and every later apply of it
+# dies with "Cannot apply incomplete plan". Plan into a scratch file, keep it only on success,
+# and drop any older plan first so apply never runs a plan older than the last attempt.
 .PHONY: plan
-plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real AWS
-	terraform -chdir=$(ENV_DIR) plan -input=false -out=plan.tfplan
+plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real AWS (saved for make apply)
+	@rm -f $(PLAN_FILE) $(PARTIAL_PLAN)
+	@terraform -chdir=$(ENV_DIR) plan -input=false -out=$(notdir $(PARTIAL_PLAN)) \
+	  || { rc=$$?; rm -f $(PARTIAL_PLAN); echo "plan failed; nothing saved for make apply"; exit $$rc; }
+	@mv $(PARTIAL_PLAN) $(PLAN_FILE)
+	@echo "saved $(PLAN_FILE); review it, then: make apply ENV=$(ENV)"
 
 .PHONY: apply
-apply: tfrc dist/lambda.zip init ## terraform apply for ENV=dev|prod (applies the saved plan when there is one)
-	@if [ -f $(ENV_DIR)/plan.tfplan ]; then terraform -chdir=$(ENV_DIR) apply -input=false plan.tfplan && rm -f $(ENV_DIR)/plan.tfplan; \
+apply: tfrc dist/lambda.zip init ## terraform apply for ENV=dev|prod (applies the plan saved by make plan, once)
+	@if [ -f $(PLAN_FILE) ]; then \
+	   rc=0; terraform -chdir=$(ENV_DIR) apply -input=false $(notdir $(PLAN_FILE)) || rc=$$?; \
+	   rm -f $(PLAN_FILE); exit $$rc; \
 	 else terraform -chdir=$(ENV_DIR) apply -input=false; fi
+
+# Function URLs created by hashicorp/aws < 6.28 (such as this repository's offline tests use)
+# lack the lambda:InvokeFunction statement AWS requires since October 2025: 403 until added.
+.PHONY: function-url-permission
+function-url-permission: venv ## Add the InvokeFunction statement a function URL made by hashicorp/aws < 6.28 lacks (ENV=dev|prod; idempotent)
+	@name=$$(terraform -chdir=$(ENV_DIR) output -json loki_ingest | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["function_name"])'); \
+	 $(PY) scripts/function_url_permission.py --function-name "$$name"
 
 .PHONY: clean
 clean: stop-local ## Remove venvs, build outputs and local state
-	rm -rf $(VENV) $(ROOT)/.venv312 $(CHECKOV_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
+	rm -rf $(VENV) $(ROOT)/.venv312 $(CHECKOV_VENV) $(PARLIAMENT_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .terraform -type d -prune -exec rm -rf {} +
 

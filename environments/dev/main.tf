@@ -9,6 +9,7 @@ module "loki_ingest" {
   username         = var.username
   password_version = var.password_version
 
+  reserved_concurrency                = var.reserved_concurrency
   log_retention_days                  = 14
   firehose_buffering_interval_seconds = 60
   firehose_buffering_size_mb          = 5

@@ -14,6 +14,7 @@ provider "aws" {
   s3_use_path_style           = local.emulated
 
   endpoints {
+    athena         = var.aws_endpoint_url # the module's Athena workgroup
     cloudwatchlogs = var.aws_endpoint_url
     firehose       = var.aws_endpoint_url
     glue           = var.aws_endpoint_url

@@ -2,6 +2,11 @@ variable "region" {
   description = "AWS region to deploy to."
   type        = string
   default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS Region name such as us-east-1."
+  }
 }
 
 variable "name" {
@@ -20,6 +25,17 @@ variable "username" {
   description = "HTTP Basic username."
   type        = string
   default     = "stytch-logs-ingestion"
+}
+
+variable "reserved_concurrency" {
+  description = "Opt-in reserved concurrency of the function; null leaves it unreserved. Reserving N needs an account \"Concurrent executions\" quota of at least N + 100 (Lambda keeps 100 unreserved); new accounts often have 10."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be null or a whole number >= 1."
+  }
 }
 
 variable "aws_endpoint_url" {

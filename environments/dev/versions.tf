@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100"
+      source = "hashicorp/aws"
+      # The range the module supports; see modules/loki-ingest/versions.tf.
+      version = ">= 5.100, < 7.0"
     }
   }
 

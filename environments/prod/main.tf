@@ -1,6 +1,7 @@
-# Prod: durable and locked down. Long retention, customer managed KMS everywhere,
-# reserved concurrency, buckets that refuse to be destroyed with data in them, and a
-# 30-day recovery window on the credentials secret.
+# Prod: durable and locked down. Long retention, customer managed KMS everywhere, buckets
+# that refuse to be destroyed with data in them, and a 30-day recovery window on the
+# credentials secret. Concurrency stays unreserved unless reserved_concurrency is set: a
+# reservation fails on accounts whose quota is below reservation + 100 (new ones have 10).
 module "loki_ingest" {
   source = "../../modules/loki-ingest"
 

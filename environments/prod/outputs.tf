@@ -21,6 +21,11 @@ output "password_command" {
   value       = module.loki_ingest.password_command
 }
 
+output "athena_workgroup" {
+  description = "Athena workgroup to run the README's queries in (it sets the query result location)."
+  value       = module.loki_ingest.athena_workgroup
+}
+
 output "loki_ingest" {
   description = "Every output of the module: bucket, stream, function, roles, secret, Glue table."
   value       = module.loki_ingest

@@ -1,7 +1,12 @@
 variable "region" {
-  description = "AWS region to deploy to."
+  description = "AWS region to deploy to (the provider's region; also names the CloudWatch Logs service in the key policy)."
   type        = string
   default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS Region name such as us-east-1."
+  }
 }
 
 variable "name" {
@@ -23,9 +28,14 @@ variable "username" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of the function (caps cost and brute-force rate)."
+  description = "Opt-in reserved concurrency of the function (caps cost and brute-force rate); null leaves it unreserved. Lambda keeps 100 executions unreserved per account, so reserving N needs a \"Concurrent executions\" quota of at least N + 100; new accounts often have 10, where any reservation fails the apply. Check with `aws lambda get-account-settings` and raise the quota in Service Quotas first."
   type        = number
-  default     = 50
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be null or a whole number >= 1."
+  }
 }
 
 variable "expiration_days" {

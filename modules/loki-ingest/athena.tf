@@ -1,9 +1,39 @@
 # Optional Athena access: one table over the NDJSON records, partitioned by the
-# year=/month=/day=/hour= prefix with partition projection (no crawlers, no MSCK REPAIR).
+# year=/month=/day=/hour= prefix with partition projection (no crawlers, no MSCK REPAIR),
+# and a workgroup to run the queries in.
 
 locals {
-  glue_database_name = coalesce(var.glue_database_name, "${replace(var.name, "-", "_")}_logs")
-  data_location      = "s3://${local.bucket_id}/${var.s3_prefix_root}"
+  glue_database_name      = coalesce(var.glue_database_name, "${replace(var.name, "-", "_")}_logs")
+  data_location           = "s3://${local.bucket_id}/${var.s3_prefix_root}"
+  athena_results_location = "s3://${local.bucket_id}/${var.athena_results_prefix}"
+}
+
+# Athena refuses to run a query without a result location ("No output location provided"),
+# and a fresh account has none configured for the primary workgroup. This workgroup sets
+# one, under a prefix of the log bucket, so it inherits the bucket's encryption, TLS-only
+# policy and access logging; s3.tf expires the results.
+# https://docs.aws.amazon.com/athena/latest/ug/query-results-specify-location.html
+resource "aws_athena_workgroup" "this" {
+  count         = var.enable_athena ? 1 : 0
+  name          = var.name
+  description   = "Queries over the logs of the ${var.name} Loki push endpoint"
+  force_destroy = var.force_destroy
+
+  configuration {
+    # Clients cannot point results elsewhere or turn their encryption off.
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+
+    result_configuration {
+      output_location = local.athena_results_location
+      encryption_configuration {
+        encryption_option = var.s3_kms_key_arn == null ? "SSE_S3" : "SSE_KMS"
+        kms_key_arn       = var.s3_kms_key_arn
+      }
+    }
+  }
+
+  tags = local.tags
 }
 
 resource "aws_glue_catalog_database" "this" {

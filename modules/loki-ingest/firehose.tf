@@ -1,15 +1,6 @@
-resource "aws_cloudwatch_log_group" "firehose" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 365).
-  #checkov:skip=CKV_AWS_158:KMS for logs is the optional logs_kms_key_arn variable; these are delivery error messages only.
-  name              = "/aws/kinesisfirehose/${local.stream_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.logs_kms_key_arn
-  tags              = local.tags
-}
-
 resource "aws_cloudwatch_log_stream" "firehose" {
   name           = "DestinationDelivery"
-  log_group_name = aws_cloudwatch_log_group.firehose.name
+  log_group_name = aws_cloudwatch_log_group.this["firehose"].name
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "this" {
@@ -41,7 +32,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
     cloudwatch_logging_options {
       enabled         = true
-      log_group_name  = aws_cloudwatch_log_group.firehose.name
+      log_group_name  = aws_cloudwatch_log_group.this["firehose"].name
       log_stream_name = aws_cloudwatch_log_stream.firehose.name
     }
   }

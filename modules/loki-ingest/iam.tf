@@ -5,6 +5,7 @@
 # ---------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "lambda_assume" {
+  #parliament:skip=MALFORMED[neither Resource nor NotResource]:A role trust policy is the role's own resource-based policy: it names a Principal and has no Resource (IAM User Guide, reference_policies_elements_principal); parliament reads every document as an identity policy.
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -22,10 +23,12 @@ resource "aws_iam_role" "lambda" {
 }
 
 data "aws_iam_policy_document" "lambda" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_use["lambda"].json]
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.this["lambda"].arn}:*"]
   }
 
   statement {
@@ -38,35 +41,6 @@ data "aws_iam_policy_document" "lambda" {
     sid       = "ReadOwnCredentials"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_secretsmanager_secret.auth.arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.secret_kms_key_arn == null ? [] : [var.secret_kms_key_arn]
-    content {
-      sid       = "DecryptCredentials"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["secretsmanager.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.firehose_kms_key_arn == null ? [] : [var.firehose_kms_key_arn]
-    content {
-      # PutRecordBatch into a stream encrypted with a customer managed key.
-      sid       = "EncryptForStream"
-      actions   = ["kms:GenerateDataKey"]
-      resources = [statement.value]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["firehose.${local.region}.amazonaws.com"]
-      }
-    }
   }
 }
 
@@ -89,6 +63,7 @@ resource "aws_iam_role_policy_attachment" "lambda_xray" {
 # ---------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "firehose_assume" {
+  #parliament:skip=MALFORMED[neither Resource nor NotResource]:A role trust policy is the role's own resource-based policy: it names a Principal and has no Resource (IAM User Guide, reference_policies_elements_principal); parliament reads every document as an identity policy.
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -112,6 +87,8 @@ resource "aws_iam_role" "firehose" {
 }
 
 data "aws_iam_policy_document" "firehose" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_use["firehose"].json]
+
   statement {
     sid = "WriteToLogBucket"
     actions = [
@@ -128,26 +105,7 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "LogDeliveryErrors"
     actions   = ["logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.firehose.arn}:log-stream:${aws_cloudwatch_log_stream.firehose.name}"]
-  }
-
-  dynamic "statement" {
-    for_each = var.s3_kms_key_arn == null ? [] : [var.s3_kms_key_arn]
-    content {
-      sid       = "EncryptObjects"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
-      }
-      condition {
-        test     = "StringLike"
-        variable = "kms:EncryptionContext:aws:s3:arn"
-        values   = ["${local.bucket_arn}/*"]
-      }
-    }
+    resources = ["${aws_cloudwatch_log_group.this["firehose"].arn}:log-stream:${aws_cloudwatch_log_stream.firehose.name}"]
   }
 }
 
@@ -155,4 +113,55 @@ resource "aws_iam_role_policy" "firehose" {
   name   = "loki-ingest-delivery"
   role   = aws_iam_role.firehose.id
   policy = data.aws_iam_policy_document.firehose.json
+}
+
+# ---------------------------------------------------------------------------------------
+# Customer managed keys (one statement per key a role uses, merged into its policy above)
+# ---------------------------------------------------------------------------------------
+
+locals {
+  # With an S3 Bucket Key (s3.tf enables one with SSE-KMS) S3 passes the *bucket* ARN as
+  # encryption context; objects encrypted without one (a bucket this module does not manage,
+  # or a writer that turns the key off per request) carry the *object* ARN. A condition on
+  # "<bucket>/*" alone denies every bucket-key delivery, so allow both, for this bucket only.
+  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html#bucket-key-changes
+  s3_encryption_context_arns = [local.bucket_arn, "${local.bucket_arn}/*"]
+
+  # Every key is usable only through the service that owns the data (kms:ViaService).
+  kms_use = {
+    lambda = [for grant in [
+      { sid = "DecryptCredentials", key = var.secret_kms_key_arn, actions = ["kms:Decrypt"], service = "secretsmanager", s3_arns = [] },
+      # PutRecordBatch into a stream encrypted with a customer managed key.
+      { sid = "EncryptForStream", key = var.firehose_kms_key_arn, actions = ["kms:GenerateDataKey"], service = "firehose", s3_arns = [] },
+    ] : grant if grant.key != null]
+    firehose = [for grant in [
+      { sid = "EncryptObjects", key = var.s3_kms_key_arn, actions = ["kms:Decrypt", "kms:GenerateDataKey"], service = "s3", s3_arns = local.s3_encryption_context_arns },
+    ] : grant if grant.key != null]
+  }
+}
+
+data "aws_iam_policy_document" "kms_use" {
+  for_each = local.kms_use
+
+  dynamic "statement" {
+    for_each = each.value
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = [statement.value.key]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["${statement.value.service}.${local.region}.amazonaws.com"]
+      }
+      dynamic "condition" {
+        for_each = length(statement.value.s3_arns) > 0 ? [statement.value.s3_arns] : []
+        content {
+          test     = "StringLike"
+          variable = "kms:EncryptionContext:aws:s3:arn"
+          values   = condition.value
+        }
+      }
+    }
+  }
 }

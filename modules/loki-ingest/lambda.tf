@@ -1,18 +1,9 @@
-resource "aws_cloudwatch_log_group" "lambda" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 365); dev keeps 14 days of request logs by choice.
-  #checkov:skip=CKV_AWS_158:KMS for logs is the optional logs_kms_key_arn variable; the logs hold request metadata, never payloads or credentials.
-  name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.logs_kms_key_arn
-  tags              = local.tags
-}
-
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Function URL invocations are synchronous; a DLQ only applies to asynchronous invokes.
   #checkov:skip=CKV_AWS_117:The function only calls public AWS APIs; a VPC would add NAT or endpoint cost and nothing to protect.
   #checkov:skip=CKV_AWS_272:Code signing is the optional code_signing_config_arn variable.
   #checkov:skip=CKV_AWS_173:Environment holds only names and ARNs (the password is in Secrets Manager); a CMK is the optional lambda_kms_key_arn variable.
-  #checkov:skip=CKV_AWS_115:Reserved concurrency is the reserved_concurrency variable (prod sets it); a default reservation fails on new accounts whose quota is 10.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is the opt-in reserved_concurrency variable; reserving fails unless the account quota leaves 100 unreserved, and new accounts often have 10.
   function_name = local.function_name
   description   = "Loki push endpoint (function URL) delivering to Firehose ${local.stream_name}"
   role          = aws_iam_role.lambda.arn
@@ -44,9 +35,15 @@ resource "aws_lambda_function" "this" {
     )
   }
 
+  # With JSON logs Lambda filters application lines by their "level" field and drops anything
+  # below application_log_level, which defaults to INFO: it must follow log_level, or DEBUG
+  # lines never reach CloudWatch.
+  # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
   logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.lambda.name
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this["lambda"].name
+    application_log_level = local.lambda_application_log_level
+    system_log_level      = "INFO" # keeps the START/END/REPORT lines (duration, memory)
   }
 
   tracing_config {
@@ -55,7 +52,10 @@ resource "aws_lambda_function" "this" {
 
   tags = local.tags
 
-  depends_on = [aws_iam_role_policy.lambda, aws_cloudwatch_log_group.lambda]
+  # Active tracing makes CreateFunction check that the role may call xray:PutTraceSegments
+  # ("The provided execution role does not have permissions to call PutTraceSegments on
+  # XRAY"), so the managed-policy attachment must exist first.
+  depends_on = [aws_iam_role_policy.lambda, aws_iam_role_policy_attachment.lambda_xray]
 }
 
 # Auth is HTTP Basic, checked in the handler against Secrets Manager: Loki clients
@@ -74,4 +74,9 @@ resource "aws_lambda_permission" "function_url" {
   function_name          = aws_lambda_function.this.function_name
   principal              = "*"
   function_url_auth_type = "NONE"
+}
+
+locals {
+  # Lambda's level names (API LoggingConfig.ApplicationLogLevel) differ from Python's in one place.
+  lambda_application_log_level = lookup({ WARNING = "WARN" }, var.log_level, var.log_level)
 }

@@ -85,7 +85,7 @@ output "firehose_role_arn" {
 
 output "lambda_log_group_name" {
   description = "CloudWatch log group of the function (one JSON line per request)."
-  value       = aws_cloudwatch_log_group.lambda.name
+  value       = aws_cloudwatch_log_group.this["lambda"].name
 }
 
 output "glue_database_name" {
@@ -98,7 +98,17 @@ output "glue_table_name" {
   value       = try(aws_glue_catalog_table.records[0].name, null)
 }
 
+output "athena_workgroup" {
+  description = "Athena workgroup to run queries in (it sets the result location a fresh account lacks); null when enable_athena is false."
+  value       = try(aws_athena_workgroup.this[0].name, null)
+}
+
+output "athena_results_location" {
+  description = "Where the workgroup writes query results (null when enable_athena is false)."
+  value       = try(aws_athena_workgroup.this[0].configuration[0].result_configuration[0].output_location, null)
+}
+
 output "invoke_function_permission_command" {
-  description = "Only needed with hashicorp/aws < 6.28: adds the lambda:InvokeFunction statement (InvokedViaFunctionUrl) that function URLs created since October 2025 require. Provider >= 6.28 adds it when it creates the URL."
+  description = "Run once (AWS CLI) unless the function URL was created by hashicorp/aws >= 6.28: adds the lambda:InvokeFunction statement (lambda:InvokedViaFunctionUrl) that AuthType NONE URLs need besides lambda:InvokeFunctionUrl. Older providers never add it, not even after an upgrade, and without it the URL answers 403 (new URLs at once, older ones from November 2026). A second run fails harmlessly with ResourceConflictException."
   value       = "aws lambda add-permission --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
 }

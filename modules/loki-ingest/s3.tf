@@ -99,6 +99,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
     }
   }
 
+  # Athena query results (athena.tf) are kept briefly. The rule above matches them too; on
+  # a day both apply, S3 prefers the deletion ("Permanent deletion takes precedence over
+  # transition", S3 User Guide, lifecycle-conflicts).
+  dynamic "rule" {
+    for_each = var.enable_athena ? [var.athena_results_prefix] : []
+    content {
+      id     = "athena-results"
+      status = "Enabled"
+      filter {
+        prefix = rule.value
+      }
+      expiration {
+        days = var.athena_results_retention_days
+      }
+      noncurrent_version_expiration {
+        noncurrent_days = 1
+      }
+      abort_incomplete_multipart_upload {
+        days_after_initiation = var.abort_incomplete_multipart_upload_days
+      }
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.logs]
 }
 

@@ -39,8 +39,10 @@ variable "lambda_runtime" {
   default     = "python3.12"
 
   validation {
-    condition     = contains(["python3.12", "python3.13", "python3.14"], var.lambda_runtime)
-    error_message = "lambda_runtime must be python3.12, python3.13 or python3.14."
+    # Only runtimes the oldest supported provider (hashicorp/aws 5.100) accepts: its own
+    # runtime list ends at python3.13, so python3.14 fails at plan there.
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.12 or python3.13 (hashicorp/aws 5.100, the oldest supported provider, rejects python3.14)."
   }
 }
 
@@ -78,7 +80,7 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (caps cost and brute-force attempts). null leaves the function unreserved: new accounts whose quota is 10 cannot reserve any."
+  description = "Opt-in reserved concurrent executions (caps cost and brute-force attempts). null (the default) leaves the function unreserved. Lambda keeps 100 executions unreserved per account, so reserving N needs a \"Concurrent executions\" quota of at least N + 100 (plus what other functions reserve); new accounts often have 10: raise it in Service Quotas first, or apply fails."
   type        = number
   default     = null
 
@@ -100,7 +102,7 @@ variable "log_retention_days" {
 }
 
 variable "log_level" {
-  description = "Log level of the handler's structured logs."
+  description = "Log level of the handler's structured logs; also Lambda's application log level (logging_config), which drops JSON lines below it (WARNING becomes Lambda's WARN)."
   type        = string
   default     = "INFO"
 
@@ -116,7 +118,7 @@ variable "logs_kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.logs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.logs_kms_key_arn))
+    condition     = var.logs_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.logs_kms_key_arn))
     error_message = "logs_kms_key_arn must be null or a KMS key ARN."
   }
 }
@@ -144,7 +146,7 @@ variable "lambda_kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.lambda_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lambda_kms_key_arn))
+    condition     = var.lambda_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.lambda_kms_key_arn))
     error_message = "lambda_kms_key_arn must be null or a KMS key ARN."
   }
 }
@@ -363,7 +365,7 @@ variable "secret_kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.secret_kms_key_arn))
+    condition     = var.secret_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.secret_kms_key_arn))
     error_message = "secret_kms_key_arn must be null or a KMS key ARN."
   }
 }
@@ -422,7 +424,7 @@ variable "firehose_kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.firehose_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.firehose_kms_key_arn))
+    condition     = var.firehose_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.firehose_kms_key_arn))
     error_message = "firehose_kms_key_arn must be null or a KMS key ARN."
   }
 }
@@ -503,12 +505,12 @@ variable "force_destroy" {
 }
 
 variable "s3_kms_key_arn" {
-  description = "Optional KMS key ARN for SSE-KMS on the log bucket and Firehose's writes (default: SSE-S3)."
+  description = "Optional KMS key ARN for SSE-KMS (default: SSE-S3). With create_bucket = true it becomes the bucket's default encryption, with an S3 Bucket Key. With create_bucket = false, set it to the key of the existing bucket's default encryption if that is SSE-KMS: Firehose's role only gets kms:GenerateDataKey/Decrypt on this key, and without it every delivery fails. Also encrypts Athena query results."
   type        = string
   default     = null
 
   validation {
-    condition     = var.s3_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.s3_kms_key_arn))
+    condition     = var.s3_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.s3_kms_key_arn))
     error_message = "s3_kms_key_arn must be null or a KMS key ARN."
   }
 }
@@ -590,7 +592,7 @@ variable "access_log_retention_days" {
 # ---------------------------------------------------------------------------------------
 
 variable "enable_athena" {
-  description = "Create a Glue database and table (OpenX JSON SerDe, partition projection) so the logs can be queried with Athena."
+  description = "Create a Glue database and table (OpenX JSON SerDe, partition projection) and an Athena workgroup that stores query results in the log bucket, so the logs can be queried with Athena even on an account that never used it."
   type        = bool
   default     = true
 }
@@ -603,6 +605,33 @@ variable "glue_database_name" {
   validation {
     condition     = var.glue_database_name == null || can(regex("^[a-z0-9_]{1,255}$", var.glue_database_name))
     error_message = "glue_database_name must be 1-255 characters of lowercase letters, digits and underscores."
+  }
+}
+
+variable "athena_results_prefix" {
+  description = "Key prefix in the log bucket for the Athena workgroup's query results. Must not overlap s3_prefix_root."
+  type        = string
+  default     = "athena-results/"
+
+  validation {
+    condition     = endswith(var.athena_results_prefix, "/") && !startswith(var.athena_results_prefix, "/") && length(var.athena_results_prefix) <= 200
+    error_message = "athena_results_prefix must end with '/', must not start with '/' and must be at most 200 characters."
+  }
+
+  validation {
+    condition     = var.s3_prefix_root == "" || !startswith(var.athena_results_prefix, var.s3_prefix_root)
+    error_message = "athena_results_prefix must not be inside s3_prefix_root (query results would land among the log records)."
+  }
+}
+
+variable "athena_results_retention_days" {
+  description = "Days the Athena query results are kept (a lifecycle rule on athena_results_prefix, when this module creates the bucket)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_retention_days >= 1 && floor(var.athena_results_retention_days) == var.athena_results_retention_days
+    error_message = "athena_results_retention_days must be a whole number >= 1."
   }
 }
 

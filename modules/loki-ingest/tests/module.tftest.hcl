@@ -106,6 +106,75 @@ run "rejects_unsupported_runtime_and_architecture" {
   expect_failures = [var.lambda_runtime, var.lambda_architecture]
 }
 
+# Every runtime the variable accepts must also pass the provider's own validation at the
+# oldest supported version (these tests run 5.100); python3.14 does not, so the variable
+# must reject it rather than let plan fail inside aws_lambda_function.
+run "accepts_python3_13_which_the_oldest_provider_knows" {
+  command = plan
+  variables {
+    lambda_runtime = "python3.13"
+  }
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.13"
+    error_message = "python3.13 must reach the function"
+  }
+}
+
+run "rejects_python3_14_which_the_oldest_provider_does_not_know" {
+  command = plan
+  variables {
+    lambda_runtime = "python3.14"
+  }
+  expect_failures = [var.lambda_runtime]
+}
+
+run "rejects_athena_results_inside_the_log_prefix" {
+  command = plan
+  variables {
+    athena_results_prefix = "logs/athena/"
+  }
+  expect_failures = [var.athena_results_prefix]
+}
+
+run "rejects_a_malformed_kms_key_arn" {
+  command = plan
+  variables {
+    s3_kms_key_arn   = "alias/my-key"
+    logs_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/my-key"
+  }
+  expect_failures = [var.s3_kms_key_arn, var.logs_kms_key_arn]
+}
+
+# --- log level ------------------------------------------------------------------------------
+
+# With JSON logs Lambda drops application lines below application_log_level (INFO unless
+# set), so LOG_LEVEL=DEBUG alone would change nothing.
+run "debug_log_level_reaches_lambda_log_filtering" {
+  command = plan
+  variables {
+    log_level = "DEBUG"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "DEBUG"
+    error_message = "log_level DEBUG must set Lambda's application log level to DEBUG"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
+    error_message = "JSON logs, platform REPORT lines kept"
+  }
+}
+
+run "warning_log_level_maps_to_lambdas_warn" {
+  command = plan
+  variables {
+    log_level = "WARNING"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "WARN"
+    error_message = "Lambda spells it WARN (API LoggingConfig)"
+  }
+}
+
 run "rejects_bad_retention_recovery_and_timeout" {
   command = plan
   variables {
@@ -114,6 +183,71 @@ run "rejects_bad_retention_recovery_and_timeout" {
     lambda_timeout_seconds      = 3
   }
   expect_failures = [var.log_retention_days, var.secret_recovery_window_days, var.lambda_timeout_seconds]
+}
+
+run "requires_a_bucket_name_when_not_creating_one" {
+  command = plan
+  variables {
+    create_bucket = false
+  }
+  expect_failures = [var.existing_bucket_name]
+}
+
+# --- plan-time wiring --------------------------------------------------------------------
+
+run "existing_bucket_creates_no_bucket" {
+  command = plan
+  variables {
+    create_bucket        = false
+    existing_bucket_name = "my-existing-log-bucket"
+    enable_athena        = false
+  }
+  assert {
+    condition     = length(aws_athena_workgroup.this) == 0
+    error_message = "enable_athena = false must not create a workgroup"
+  }
+  assert {
+    condition     = length(aws_s3_bucket.logs) == 0 && length(aws_s3_bucket.access_logs) == 0
+    error_message = "no bucket may be created when create_bucket is false"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].bucket_arn == "arn:aws:s3:::my-existing-log-bucket"
+    error_message = "Firehose must deliver to the existing bucket"
+  }
+  assert {
+    condition     = length(aws_glue_catalog_table.records) == 0
+    error_message = "enable_athena = false must not create Glue resources"
+  }
+}
+
+# An existing bucket may encrypt by default with SSE-KMS, with or without an S3 Bucket Key;
+# S3 then asks KMS with the bucket ARN or the object ARN as encryption context. Firehose's
+# role must be allowed the key under either, or every delivery fails after a 200.
+run "existing_kms_bucket_gives_firehose_the_key_for_both_encryption_contexts" {
+  command = plan
+  variables {
+    create_bucket        = false
+    existing_bucket_name = "my-existing-log-bucket"
+    s3_kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.kms_use["firehose"].statement : s.resources if s.sid == "EncryptObjects"
+    ]) == toset([var.s3_kms_key_arn])
+    error_message = "Firehose's role must get the bucket's key"
+  }
+  assert {
+    condition = toset(one([
+      for s in data.aws_iam_policy_document.kms_use["firehose"].statement : one([
+        for c in s.condition : c.values if c.variable == "kms:EncryptionContext:aws:s3:arn"
+      ]) if s.sid == "EncryptObjects"
+    ])) == toset(["arn:aws:s3:::my-existing-log-bucket", "arn:aws:s3:::my-existing-log-bucket/*"])
+    error_message = "the key must be usable with the bucket ARN (S3 Bucket Keys) and the object ARN as encryption context"
+  }
+  assert {
+    condition     = aws_athena_workgroup.this[0].configuration[0].result_configuration[0].output_location == "s3://my-existing-log-bucket/athena-results/"
+    error_message = "query results go to the bucket Firehose delivers to"
+  }
 }
 
 run "customer_managed_keys_are_wired_everywhere" {
@@ -134,6 +268,13 @@ run "customer_managed_keys_are_wired_everywhere" {
   assert {
     condition     = aws_secretsmanager_secret.auth.kms_key_id == var.secret_kms_key_arn
     error_message = "the secret must use the customer managed key"
+  }
+  assert {
+    condition = (
+      aws_athena_workgroup.this[0].configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" &&
+      aws_athena_workgroup.this[0].configuration[0].result_configuration[0].encryption_configuration[0].kms_key_arn == var.s3_kms_key_arn
+    )
+    error_message = "Athena query results must be encrypted with the bucket's key"
   }
 }
 
@@ -169,6 +310,25 @@ run "deploys_a_least_privilege_encrypted_stack" {
   assert {
     condition     = aws_lambda_function.this.tracing_config[0].mode == "Active" && aws_lambda_function.this.logging_config[0].log_format == "JSON"
     error_message = "active tracing and JSON logs by default"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO" && aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "INFO application logs and no reserved concurrency by default"
+  }
+  assert {
+    condition = (
+      output.athena_workgroup == aws_athena_workgroup.this[0].name &&
+      output.athena_results_location == "s3://${aws_s3_bucket.logs[0].id}/athena-results/" &&
+      aws_athena_workgroup.this[0].configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this[0].configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_S3"
+    )
+    error_message = "the workgroup writes encrypted results to the log bucket, enforced for every client"
+  }
+  assert {
+    condition = one([
+      for r in aws_s3_bucket_lifecycle_configuration.logs[0].rule : r.expiration[0].days if r.id == "athena-results"
+    ]) == 30
+    error_message = "query results must expire"
   }
 
   # IAM: every statement names this deployment's resources; no "*" anywhere.
