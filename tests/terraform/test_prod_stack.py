@@ -66,7 +66,17 @@ EMULATOR_BACKEND_ARGS = " ".join(
 )
 # A checkout as `make` sees it: the roots are copied (the test adds its override files),
 # everything else is linked, the venv and the built zip included.
-LINKED = ["Makefile", "modules", "dist", "lambda", "scripts", "requirements.txt", "requirements-dev.txt", ".venv"]
+LINKED = [
+    "Makefile",
+    "modules",
+    "dist",
+    "lambda",
+    "scripts",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "pyproject.toml",
+    ".venv",
+]
 
 
 @dataclass
