@@ -214,6 +214,17 @@ def scope_metadata(name: str, version: str, attributes: Attributes, dropped: int
     return metadata
 
 
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        "OTLP request expands past the decompressed size limit (each record carries its "
+        "resource and scope attributes); send smaller batches"
+    )
+
+
+def _size(metadata: Metadata | list[tuple[str, str]]) -> int:
+    return sum(len(name) + len(value) for name, value in metadata)
+
+
 def _int64(value: int) -> int:
     """Go's int64(uint64): fixed64 times past 2262 wrap around, as in Loki."""
     return value - _U64 if value > INT64_MAX else value
@@ -244,22 +255,42 @@ class _Record:
 
 
 class _Sink:
-    """Collects a resource's entries and enforces the expansion budget: each entry counts its
-    line, its structured metadata (resource and scope attributes are copied into every
-    entry) and ENTRY_OVERHEAD_BYTES against the decompressed-size cap."""
+    """Collects the entries of a request and enforces its expansion budget. Every resource,
+    scope and record costs ENTRY_OVERHEAD_BYTES, and every record its line and its structured
+    metadata (resource and scope attributes are copied into every entry), against the
+    decompressed-size cap: a request is refused (413) as soon as it would build more."""
 
-    __slots__ = ("entries", "left", "now_ns", "tail", "tail_size")
+    __slots__ = ("entries", "left", "now_ns", "resource", "resource_size", "tail", "tail_size")
 
     def __init__(self, left: int, now_ns: int) -> None:
         self.left = left
         self.now_ns = now_ns
         self.entries: list[Entry] = []
+        self.resource: Metadata = ()
+        self.resource_size = self.tail_size = 0
         self.tail: Metadata = ()
-        self.tail_size = 0
 
-    def start_scope(self, resource: Metadata, scope: list[tuple[str, str]]) -> None:
-        self.tail = resource + tuple(scope)
-        self.tail_size = sum(len(name) + len(value) for name, value in self.tail) + ENTRY_OVERHEAD_BYTES
+    def charge(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise _too_large()
+
+    def start_resource(self, metadata: Metadata) -> list[Entry]:
+        self.charge(ENTRY_OVERHEAD_BYTES)
+        self.entries = []
+        self.resource = metadata
+        self.resource_size = _size(metadata) + ENTRY_OVERHEAD_BYTES
+        return self.entries
+
+    def most_records(self) -> int:
+        """How many records of the current resource the budget can still hold, at the least
+        each one costs: a scope with more is refused before any is decoded."""
+        return self.left // self.resource_size
+
+    def start_scope(self, scope: list[tuple[str, str]]) -> None:
+        self.charge(ENTRY_OVERHEAD_BYTES)
+        self.tail = self.resource + tuple(scope)
+        self.tail_size = self.resource_size + _size(scope)
 
     def add(self, record: _Record) -> None:
         """Loki's otlpLogToPushEntry, plus the resource and scope metadata."""
@@ -296,12 +327,7 @@ class _Sink:
             full = (*metadata, *self.tail)
         else:
             full = self.tail
-        self.left -= size
-        if self.left < 0:
-            raise PayloadTooLarge(
-                "OTLP request expands past the decompressed size limit (each record carries its "
-                "resource and scope attributes); send smaller batches"
-            )
+        self.charge(size)
         timestamp = _int64(time_ns or observed) if time_ns or observed else self.now_ns
         self.entries.append((timestamp, line, full))
 
@@ -455,37 +481,42 @@ class _Protobuf:
         return str(self.view[start:stop], "utf-8", "surrogateescape")
 
     def request(self, now_ns: int, budget: int) -> list[Stream]:
+        sink = _Sink(budget, now_ns)
         streams: list[Stream] = []
         for _, start, stop in _fields(self.buf, 0, len(self.buf), _REQUEST, {1: WIRE_LEN}):
-            stream, budget = self.resource_logs(start, stop, f"{_REQUEST} resource_logs {len(streams)}", now_ns, budget)
-            streams.append(stream)
+            streams.append(self.resource_logs(start, stop, f"{_REQUEST} resource_logs {len(streams)}", sink))
         return streams
 
-    def resource_logs(self, i: int, end: int, where: str, now_ns: int, budget: int) -> tuple[Stream, int]:
+    def resource_logs(self, i: int, end: int, where: str, sink: _Sink) -> Stream:
+        # Two passes over the fields, allocating nothing for the records: the resource may
+        # come after its scope_logs on the wire, and is needed before them.
+        known = {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_LEN}
         attributes: Attributes = []
-        scopes: list[tuple[int, int]] = []
-        # The resource may follow its scope_logs on the wire: find both before mapping.
-        for field, start, stop in _fields(self.buf, i, end, where, {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_LEN}):
-            if field == 1:
+        for field, start, stop in _fields(self.buf, i, end, where, known):
+            if field == 1:  # sent twice, its attributes accumulate (message fields merge)
                 resource_where = f"{where} resource"
                 for _, a, b in _fields(self.buf, start, stop, resource_where, {1: WIRE_LEN}):
                     attributes.append(self.key_value(a, b, resource_where, 0))
-            elif field == 2:
-                scopes.append((start, stop))
         labels, resource_metadata = resource_stream(attributes)
-        sink = _Sink(budget, now_ns)
-        for index, (start, stop) in enumerate(scopes):
-            self.scope_logs(start, stop, f"{where} scope_logs {index}", resource_metadata, sink)
-        return Stream(labels, sink.entries), sink.left
+        entries = sink.start_resource(resource_metadata)
+        index = 0
+        for field, start, stop in _fields(self.buf, i, end, where, known):
+            if field == 2:
+                self.scope_logs(start, stop, f"{where} scope_logs {index}", sink)
+                index += 1
+        return Stream(labels, entries)
 
-    def scope_logs(self, i: int, end: int, where: str, resource: Metadata, sink: _Sink) -> None:
+    def scope_logs(self, i: int, end: int, where: str, sink: _Sink) -> None:
         name = version = ""
         attributes: Attributes = []
-        dropped = 0
-        records: list[tuple[int, int]] = []
-        for field, start, stop in _fields(self.buf, i, end, where, {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_LEN}):
+        dropped = records = 0
+        most = sink.most_records()
+        known = {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_LEN}
+        for field, start, stop in _fields(self.buf, i, end, where, known):
             if field == 2:
-                records.append((start, stop))
+                records += 1
+                if records > most:
+                    raise _too_large()  # refused before any record is decoded
             elif field == 1:
                 scope_where = f"{where} scope"
                 for inner, a, b in _fields(self.buf, start, stop, scope_where, _SCOPE_FIELDS):
@@ -497,10 +528,11 @@ class _Protobuf:
                         attributes.append(self.key_value(a, b, scope_where, 0))
                     else:
                         dropped = a & 0xFFFFFFFF
-        sink.start_scope(resource, scope_metadata(name, version, attributes, dropped))
+        sink.start_scope(scope_metadata(name, version, attributes, dropped))
         record_where = f"{where} log_records"
-        for start, stop in records:
-            sink.add(self.log_record(start, stop, record_where))
+        for field, start, stop in _fields(self.buf, i, end, where, known):
+            if field == 2:
+                sink.add(self.log_record(start, stop, record_where))
 
     def log_record(self, i: int, end: int, where: str) -> _Record:
         """The hot loop: keys are dispatched whole (number and wire type), so a field this
@@ -800,49 +832,49 @@ class _Json:
         return result
 
     def request(self, doc: Any, now_ns: int, budget: int) -> list[Stream]:
+        sink = _Sink(budget, now_ns)
         streams: list[Stream] = []
         top = self.object(doc, _REQUEST)
         for index, item in enumerate(self.array(self.field(top, "resourceLogs", "resource_logs"), "resourceLogs")):
             try:
-                stream, budget = self.resource_logs(item, now_ns, budget)
+                streams.append(self.resource_logs(item, sink))
             except _Invalid as exc:
                 raise exc.at(f"resourceLogs {index}") from None
-            streams.append(stream)
         return streams
 
-    def resource_logs(self, value: Any, now_ns: int, budget: int) -> tuple[Stream, int]:
+    def resource_logs(self, value: Any, sink: _Sink) -> Stream:
         obj = self.object(value, "resourceLogs item")
         resource = self.object(obj.get("resource"), "resource")
         try:
             labels, resource_metadata = resource_stream(self.key_values(resource.get("attributes"), 0))
         except _Invalid as exc:
             raise exc.at("resource") from None
-        sink = _Sink(budget, now_ns)
+        entries = sink.start_resource(resource_metadata)
         for index, scope_logs in enumerate(self.array(self.field(obj, "scopeLogs", "scope_logs"), "scopeLogs")):
             try:
-                self.scope_logs(scope_logs, resource_metadata, sink)
+                self.scope_logs(scope_logs, sink)
             except _Invalid as exc:
                 raise exc.at(f"scopeLogs {index}") from None
-        return Stream(labels, sink.entries), sink.left
+        return Stream(labels, entries)
 
-    def scope_logs(self, value: Any, resource: Metadata, sink: _Sink) -> None:
+    def scope_logs(self, value: Any, sink: _Sink) -> None:
         obj = self.object(value, "scopeLogs item")
         scope = self.object(obj.get("scope"), "scope")
         try:
+            dropped = self.field(scope, "droppedAttributesCount", "dropped_attributes_count")
             metadata = scope_metadata(
                 self.string(scope.get("name"), "name"),
                 self.string(scope.get("version"), "version"),
                 self.key_values(scope.get("attributes"), 0),
-                self.integer(
-                    self.field(scope, "droppedAttributesCount", "dropped_attributes_count"),
-                    32,
-                    "droppedAttributesCount",
-                ),
+                self.integer(dropped, 32, "droppedAttributesCount"),
             )
         except _Invalid as exc:
             raise exc.at("scope") from None
-        sink.start_scope(resource, metadata)
-        for index, item in enumerate(self.array(self.field(obj, "logRecords", "log_records"), "logRecords")):
+        records = self.array(self.field(obj, "logRecords", "log_records"), "logRecords")
+        if len(records) > sink.most_records():
+            raise _too_large()  # refused before any record is decoded
+        sink.start_scope(metadata)
+        for index, item in enumerate(records):
             try:
                 record = self.log_record(item)
             except _Invalid as exc:

@@ -681,11 +681,19 @@ def test_expansion_past_the_cap_is_413(encoding: str) -> None:
 
 
 @both
-def test_empty_records_cost_their_overhead_against_the_cap(encoding: str) -> None:
+def test_empty_records_scopes_and_resources_cost_their_overhead_against_the_cap(encoding: str) -> None:
+    """100 empty records in one scope of one resource: 102 overheads, and not one more."""
     message = request(resource_logs({}, [record(time_unix_nano=T1) for _ in range(100)]))
-    assert len(decode(message, encoding, cap=100 * otlp.ENTRY_OVERHEAD_BYTES)[0].entries) == 100
+    assert len(decode(message, encoding, cap=102 * otlp.ENTRY_OVERHEAD_BYTES)[0].entries) == 100
     with pytest.raises(PayloadTooLarge):
-        decode(message, encoding, cap=99 * otlp.ENTRY_OVERHEAD_BYTES)
+        decode(message, encoding, cap=102 * otlp.ENTRY_OVERHEAD_BYTES - 1)
+
+
+@both
+def test_a_flood_of_empty_scopes_is_refused_too(encoding: str) -> None:
+    message = request(resource_logs({"service.name": "s"}, *([[]] * 1000)))
+    with pytest.raises(PayloadTooLarge):
+        decode(message, encoding, cap=500 * otlp.ENTRY_OVERHEAD_BYTES)
 
 
 # --- the two encodings agree, and the decoder never crashes -----------------------------------------------
