@@ -41,6 +41,7 @@ Local deployment (Terraform environments/dev applied to the emulator at {state.e
 
 Loki endpoint served by `make run`:
   push URL   {url}/loki/api/v1/push
+  OTLP       {url}/otlp  (base URL for OpenTelemetry exporters; they append /v1/logs)
   username   {username}
   password   `make password`  (read from Secrets Manager; never in Terraform state)
 

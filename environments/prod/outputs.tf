@@ -11,6 +11,11 @@ output "push_url" {
   value       = module.loki_ingest.push_url
 }
 
+output "otlp_endpoint" {
+  description = "OTLP/HTTP base URL for OpenTelemetry exporters (they append /v1/logs)."
+  value       = module.loki_ingest.otlp_endpoint
+}
+
 output "username" {
   description = "HTTP Basic username."
   value       = module.loki_ingest.username

@@ -101,6 +101,10 @@ Decoder = Callable[[Bytes, int], Bytes]
 #: so "snappy" on a protobuf body is the identity, as in Loki.
 ENCODINGS: dict[str, Decoder] = {"": identity, "gzip": gunzip, "deflate": inflate, "snappy": unsnappy_json}
 PROTOBUF_ENCODINGS: dict[str, Decoder] = {**ENCODINGS, "snappy": identity}
+#: OTLP/HTTP: servers must take none and gzip (opentelemetry-proto docs/specification.md);
+#: deflate is what OpenTelemetry SDKs offer besides (Python sends it zlib-wrapped). Loki
+#: itself takes gzip only on /otlp/v1/logs.
+OTLP_ENCODINGS: dict[str, Decoder] = {"": identity, "gzip": gunzip, "deflate": inflate}
 
 
 def decoder(name: str | None, table: dict[str, Decoder] = ENCODINGS) -> Decoder:
@@ -108,7 +112,6 @@ def decoder(name: str | None, table: dict[str, Decoder] = ENCODINGS) -> Decoder:
     key = (name or "").strip()
     found = table.get(key)
     if found is None:
-        raise BadRequest(
-            f'Content-Encoding "{key[:64]}" not supported (use gzip, deflate or snappy)', reason="unsupported_encoding"
-        )
+        accepted = ", ".join(known for known in table if known)
+        raise BadRequest(f'Content-Encoding "{key[:64]}" not supported (use {accepted})', reason="unsupported_encoding")
     return found

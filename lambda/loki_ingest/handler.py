@@ -6,6 +6,11 @@ event -> request -> auth -> decode -> validate -> records -> sink -> response.
 Status codes follow what Loki clients do with them (docs/loki-protocol.md#status-codes): 4xx
 only for input that will never succeed (never retried), 503 for anything on our side that a
 retry can fix, and a 2xx only once every accepted entry has been accepted by the sink.
+
+/otlp/v1/logs takes the same path with the OTLP decoder and answers the way the OTLP/HTTP
+specification says (docs/loki-protocol.md#otlp-logs): 200 with an ExportLogsServiceResponse,
+partial_success listing what was refused, and a google.rpc.Status body on every 4xx and 5xx,
+each in the request's encoding. The status codes are the same as on the Loki routes.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from . import firehose, records
+from . import firehose, otlp, records
 from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client, tenant_of
-from .decode import Dialect
-from .errors import HttpError, MethodNotAllowed, NotFound
+from .decode import Dialect, media_type
+from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound
 from .health import HealthCheck
 from .observability import Tracer, configure_logging
 from .pipeline import Outcome, ingest
@@ -39,10 +44,12 @@ class Route(NamedTuple):
     dialect: Dialect = "v1"
 
 
-#: The route table. Loki picks the JSON dialect from the path: /loki/api/v1 is v1.
+#: The route table. Loki picks the JSON dialect from the path: /loki/api/v1 is v1. OTLP logs
+#: use Loki's path (an OTLP exporter's base URL is then https://<host>/otlp).
 ROUTES: Mapping[str, Route] = {
     "/loki/api/v1/push": Route("push", "POST", "v1"),
     "/api/prom/push": Route("push", "POST", "legacy"),
+    "/otlp/v1/logs": Route("push", "POST", "otlp"),
     "/healthz": Route("health", "GET, HEAD"),
     "/ready": Route("health", "GET, HEAD"),
 }
@@ -94,7 +101,7 @@ class App:
             request = from_event(event, max_body_bytes=self.settings.max_body_bytes)
             response = self.route(request, deadline, outcome)
         except HttpError as exc:
-            response = error_response(exc)
+            response = self.error(request, exc)
             outcome.reason, outcome.detail = exc.reason, exc.detail
             if isinstance(exc, DeliveryFailed):
                 outcome.delivery = exc.report
@@ -103,13 +110,13 @@ class App:
             stack = "".join(traceback.format_tb(exc.__traceback__))
             fields = {"request_id": _request_id(request), "error_type": type(exc).__name__, "stack": stack}
             self.logger.error("unhandled error", extra={"fields": fields})
-            response = json_response(500, {"status": "error", "message": "internal error; retry later"})
+            response = self.error(request, HttpError("internal error; retry later", reason="internal_error"))
             outcome.reason = "internal_error"
         self._log(request, response.status, outcome, started)
         return response.to_event()
 
     def route(self, request: Request, deadline: Deadline, outcome: Outcome) -> Response:
-        path = request.path.rstrip("/") or "/"
+        path = _route_path(request)
         route = ROUTES.get(path)
         if route is None:
             raise NotFound(f"no route for {path[:100]}; push to /loki/api/v1/push")
@@ -125,22 +132,19 @@ class App:
             identity = self.auth.check(request.header("authorization"))
         tenant = tenant_of(identity, request.header("x-scope-orgid"))
         ingest(request, dialect, self.settings, self.sink, deadline, self.tracer, outcome, tenant=tenant)
+        if dialect == "otlp":
+            return self.render_otlp(request, outcome)
         return self.render(outcome)
 
     def render(self, outcome: Outcome) -> Response:
         rejections = outcome.rejections
         if rejections:
-            shown = [
-                r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in rejections.items
-            ]
+            shown = _rejection_reasons(outcome)
             return json_response(
                 400,
                 {
                     "status": "partial",
-                    "message": (
-                        f"{rejections.entries} of {outcome.entries} entries rejected; "
-                        f"{outcome.accepted} accepted and delivered. First: {shown[0]}"
-                    ),
+                    "message": _rejection_summary(outcome, shown),
                     "count": outcome.accepted,
                     "rejected": rejections.entries,
                     "errors": shown[:MAX_ERRORS_IN_RESPONSE],
@@ -149,6 +153,26 @@ class App:
         if self.settings.success_status_code == 204:
             return empty_response(204)
         return json_response(200, {"status": "success", "count": outcome.accepted})
+
+    def render_otlp(self, request: Request, outcome: Outcome) -> Response:
+        """Always 200 with an ExportLogsServiceResponse (the OTLP/HTTP specification: a partial
+        success is a 200 whose partial_success counts the refused records, which clients must
+        not retry); SUCCESS_STATUS_CODE applies to the Loki routes only."""
+        as_json = _answers_json(request)
+        rejected = outcome.rejections.entries
+        message = _rejection_summary(outcome, _rejection_reasons(outcome)) if rejected else ""
+        return _otlp_response(200, otlp.export_response(rejected, message, as_json=as_json), as_json)
+
+    def error(self, request: Request | None, exc: HttpError) -> Response:
+        """The error answer of the request's route: a google.rpc.Status on the OTLP route, the
+        short JSON body everywhere else; the error's headers (Retry-After, Allow,
+        WWW-Authenticate) either way."""
+        route = ROUTES.get(_route_path(request)) if request is not None else None
+        if request is None or route is None or route.dialect != "otlp":
+            return error_response(exc)
+        as_json = _answers_json(request)
+        body = otlp.status(exc.status, exc.message, as_json=as_json)
+        return _otlp_response(exc.status, body, as_json, exc.headers())
 
     def healthz(self) -> Response:
         """Healthy or degraded, and nothing else: the caller is anonymous. The reason is logged."""
@@ -190,6 +214,37 @@ class App:
 
 def _request_id(request: Request | None) -> str:
     return request.request_id if request else ""
+
+
+def _route_path(request: Request) -> str:
+    return request.path.rstrip("/") or "/"
+
+
+def _rejection_reasons(outcome: Outcome) -> list[str]:
+    return [
+        r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in outcome.rejections.items
+    ]
+
+
+def _rejection_summary(outcome: Outcome, shown: list[str]) -> str:
+    return (
+        f"{outcome.rejections.entries} of {outcome.entries} entries rejected; "
+        f"{outcome.accepted} accepted and delivered. First: {shown[0]}"
+    )
+
+
+def _answers_json(request: Request) -> bool:
+    """OTLP answers in the request's encoding: JSON for a JSON request, protobuf for a protobuf
+    one, and JSON when the request's Content-Type is neither (or unreadable)."""
+    try:
+        return media_type(request.header("content-type")) != otlp.PROTOBUF_MEDIA_TYPE
+    except BadRequest:
+        return True
+
+
+def _otlp_response(status: int, body: bytes, as_json: bool, headers: Mapping[str, str] | None = None) -> Response:
+    content_type = otlp.JSON_MEDIA_TYPE if as_json else otlp.PROTOBUF_MEDIA_TYPE
+    return Response(status, body.decode() if as_json else body, {"content-type": content_type, **(headers or {})})
 
 
 # --- module-level wiring for the Lambda runtime ----------------------------------------

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from .errors import DecodeError, PayloadTooLarge
+from .jsondoc import parse as parse_json
 from .labels import LEGACY_NAME
 from .labels import parse as parse_labels
 from .model import MISSING_TIMESTAMP, NO_METADATA, UNLIMITED, Entry, LabelPairs, Limits, Metadata, Stream, exact_text
@@ -42,18 +43,8 @@ _INT64_MAX_TEXT = str(INT64_MAX)
 
 
 def _load(body: Bytes) -> Any:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _invalid(f"JSON body is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        doc = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise _invalid(f"invalid JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except (ValueError, RecursionError) as exc:
-        raise _invalid(f"invalid JSON body: {exc}") from None
-    if "\\ud" in text or "\\uD" in text:
-        # Only a \uD800-\uDFFF escape can put a lone surrogate in a decoded string.
+    doc, surrogates = parse_json(body, _DECODER, "JSON body", reason="invalid_json_push")
+    if surrogates:
         _exact_strings(doc)
     return doc
 

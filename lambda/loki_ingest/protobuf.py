@@ -29,11 +29,15 @@ WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_EGROUP, WIRE_I32 = 0, 1, 2, 3
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I32"}
 
 
-def _error(where: str, why: str) -> DecodeError:
-    return DecodeError(f"invalid protobuf PushRequest ({where}): {why}", reason="invalid_protobuf")
+# --- wire-format readers, also used by otlp.py ------------------------------------------------
+# `where` names the message or part being read; it leads the error message.
 
 
-def _varint(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
+def wire_error(where: str, why: str) -> DecodeError:
+    return DecodeError(f"invalid protobuf {where}: {why}", reason="invalid_protobuf")
+
+
+def read_varint(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
     result = 0
     shift = 0
     while i < end:
@@ -42,32 +46,32 @@ def _varint(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
             if result >= _U64:
-                raise _error(where, "varint overflows 64 bits")
+                raise wire_error(where, "varint overflows 64 bits")
             return result, i
         shift += 7
         if shift >= 70:
-            raise _error(where, "varint longer than 10 bytes")
-    raise _error(where, "truncated varint")
+            raise wire_error(where, "varint longer than 10 bytes")
+    raise wire_error(where, "truncated varint")
 
 
-def _length(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
+def read_length(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
     """A LEN field's payload bounds [start, stop)."""
     if i < end and buf[i] < 0x80:
         stop = i + 1 + buf[i]
         i += 1
     else:
-        size, i = _varint(buf, i, end, where)
+        size, i = read_varint(buf, i, end, where)
         stop = i + size
     if stop > end:
-        raise _error(where, "length-delimited field runs past the end of its message")
+        raise wire_error(where, "length-delimited field runs past the end of its message")
     return i, stop
 
 
-def _skip(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> int:
+def skip_field(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> int:
     if wire == WIRE_VARINT:
-        return _varint(buf, i, end, where)[1]
+        return read_varint(buf, i, end, where)[1]
     if wire == WIRE_LEN:
-        return _length(buf, i, end, where)[1]
+        return read_length(buf, i, end, where)[1]
     if wire == WIRE_I64:
         i += 8
     elif wire == WIRE_I32:
@@ -75,36 +79,36 @@ def _skip(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> in
     elif wire == WIRE_SGROUP:
         # Skip nested fields until the matching end-group tag.
         while True:
-            key, i = _varint(buf, i, end, where)
+            key, i = read_varint(buf, i, end, where)
             inner_field, inner_wire = key >> 3, key & 7
             if inner_field == 0:
-                raise _error(where, "field number 0 inside a group")
+                raise wire_error(where, "field number 0 inside a group")
             if inner_wire == WIRE_EGROUP:
                 if inner_field != field:
-                    raise _error(where, "mismatched end-group tag")
+                    raise wire_error(where, "mismatched end-group tag")
                 return i
-            i = _skip(buf, i, end, inner_field, inner_wire, where)
+            i = skip_field(buf, i, end, inner_field, inner_wire, where)
     else:
-        raise _error(where, f"illegal wire type {wire} for field {field}")
+        raise wire_error(where, f"illegal wire type {wire} for field {field}")
     if i > end:
-        raise _error(where, "truncated fixed-width field")
+        raise wire_error(where, "truncated fixed-width field")
     return i
 
 
-def _key(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int, int]:
+def read_key(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int, int]:
     if buf[i] < 0x80:
         key = buf[i]
         i += 1
     else:
-        key, i = _varint(buf, i, end, where)
+        key, i = read_varint(buf, i, end, where)
     field = key >> 3
     if field == 0:
-        raise _error(where, "field number 0")
+        raise wire_error(where, "field number 0")
     return field, key & 7, i
 
 
-def _wrong_wire(where: str, field: int, wire: int) -> DecodeError:
-    return _error(where, f"wrong wire type {_WIRE_NAMES.get(wire, wire)} for field {field}")
+def wrong_wire(where: str, field: int, wire: int) -> DecodeError:
+    return wire_error(where, f"wrong wire type {_WIRE_NAMES.get(wire, wire)} for field {field}")
 
 
 def _text(buf: Bytes, start: int, stop: int) -> str:
@@ -119,20 +123,20 @@ def decode_push_request(buf: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     i = 0
     entries = 0
     while i < end:
-        field, wire, i = _key(buf, i, end, "PushRequest")
+        field, wire, i = read_key(buf, i, end, "PushRequest")
         if field == 1:
             if wire != WIRE_LEN:
-                raise _wrong_wire("PushRequest", field, wire)
+                raise wrong_wire("PushRequest", field, wire)
             limits.check(len(streams) + 1, entries)
-            start, stop = _length(buf, i, end, "PushRequest.streams")
+            start, stop = read_length(buf, i, end, "PushRequest.streams")
             stream = _stream(buf, start, stop, len(streams), labels_cache, limits, entries)
             streams.append(stream)
             entries += len(stream.entries)
             i = stop
         elif field == 2 and wire != WIRE_LEN:
-            raise _wrong_wire("PushRequest", field, wire)
+            raise wrong_wire("PushRequest", field, wire)
         else:
-            i = _skip(buf, i, end, field, wire, "PushRequest")
+            i = skip_field(buf, i, end, field, wire, "PushRequest")
     return streams
 
 
@@ -140,31 +144,31 @@ def _stream(
     buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, LabelPairs], limits: Limits, before: int
 ) -> Stream:
     room = limits.max_entries - before
-    where = f"stream {index}"
+    where = f"PushRequest stream {index}"
     label_text = ""
     entries: list[Entry] = []
     while i < end:
-        field, wire, i = _key(buf, i, end, where)
+        field, wire, i = read_key(buf, i, end, where)
         if field == 2:
             if wire != WIRE_LEN:
-                raise _wrong_wire(where, field, wire)
+                raise wrong_wire(where, field, wire)
             if len(entries) >= room:
                 raise limits.too_many_entries()
-            start, stop = _length(buf, i, end, where)
+            start, stop = read_length(buf, i, end, where)
             entries.append(_entry(buf, start, stop, where))
             i = stop
         elif field == 1:
             if wire != WIRE_LEN:
-                raise _wrong_wire(where, field, wire)
-            start, stop = _length(buf, i, end, where)
+                raise wrong_wire(where, field, wire)
+            start, stop = read_length(buf, i, end, where)
             if stop - start > MAX_LABELS_STRING_BYTES:
                 raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB", reason="labels_too_large")
             label_text = _text(buf, start, stop)
             i = stop
         elif field == 3 and wire != WIRE_VARINT:
-            raise _wrong_wire(where, field, wire)
+            raise wrong_wire(where, field, wire)
         else:
-            i = _skip(buf, i, end, field, wire, where)
+            i = skip_field(buf, i, end, field, wire, where)
     labels = labels_cache.get(label_text)
     if labels is None:
         labels = labels_cache[label_text] = parse_labels(label_text)
@@ -178,28 +182,28 @@ def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
     while i < end:
         key = buf[i]
         if key == 0x12:  # line, the hot field
-            start, stop = _length(buf, i + 1, end, where)
+            start, stop = read_length(buf, i + 1, end, where)
             line = _text(buf, start, stop)
             i = stop
             continue
         if key == 0x0A:  # timestamp
-            start, stop = _length(buf, i + 1, end, where)
+            start, stop = read_length(buf, i + 1, end, where)
             timestamp = _timestamp(buf, start, stop, where)
             i = stop
             continue
-        field, wire, i = _key(buf, i, end, where)
+        field, wire, i = read_key(buf, i, end, where)
         if field == 3:
             if wire != WIRE_LEN:
-                raise _wrong_wire(where, field, wire)
-            start, stop = _length(buf, i, end, where)
+                raise wrong_wire(where, field, wire)
+            start, stop = read_length(buf, i, end, where)
             if metadata is None:
                 metadata = []
             metadata.append(_label_pair(buf, start, stop, where))
             i = stop
         elif field in (1, 2, 4) and wire != WIRE_LEN:
-            raise _wrong_wire(f"{where} entry", field, wire)
+            raise wrong_wire(f"{where} entry", field, wire)
         else:
-            i = _skip(buf, i, end, field, wire, where)
+            i = skip_field(buf, i, end, field, wire, where)
     return (timestamp, line, tuple(metadata) if metadata else NO_METADATA)
 
 
@@ -209,15 +213,15 @@ def _two_fields(buf: Bytes, i: int, end: int, where: str, wire: int) -> tuple[in
     wire keeps its last value; other fields are skipped."""
     values: list[int | bytes] = [0, 0] if wire == WIRE_VARINT else [b"", b""]
     while i < end:
-        field, got, i = _key(buf, i, end, where)
+        field, got, i = read_key(buf, i, end, where)
         if field not in (1, 2):
-            i = _skip(buf, i, end, field, got, where)
+            i = skip_field(buf, i, end, field, got, where)
         elif got != wire:
-            raise _wrong_wire(where, field, got)
+            raise wrong_wire(where, field, got)
         elif wire == WIRE_VARINT:
-            values[field - 1], i = _varint(buf, i, end, where)
+            values[field - 1], i = read_varint(buf, i, end, where)
         else:
-            start, i = _length(buf, i, end, where)
+            start, i = read_length(buf, i, end, where)
             values[field - 1] = bytes(buf[start:i])
     return values[0], values[1]
 
@@ -232,9 +236,9 @@ def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
     raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT)
     seconds, nanos = _signed(raw_seconds), _signed(raw_nanos)
     if not 0 <= nanos < 1_000_000_000:
-        raise _error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
+        raise wire_error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
     if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
-        raise _error(where, f"timestamp seconds {seconds} outside years 0001-9999")
+        raise wire_error(where, f"timestamp seconds {seconds} outside years 0001-9999")
     return seconds * 1_000_000_000 + nanos
 
 

@@ -30,16 +30,17 @@ class Request(NamedTuple):
 
 class Response(NamedTuple):
     status: int
-    body: str = ""
+    body: str | bytes = ""  # bytes: a binary body (an OTLP protobuf answer)
     headers: Mapping[str, str] = {}
 
     def to_event(self) -> dict[str, Any]:
-        """The function URL response shape."""
+        """The function URL response shape; a binary body goes base64-encoded."""
+        binary = isinstance(self.body, bytes)
         return {
             "statusCode": self.status,
             "headers": dict(self.headers),
-            "body": self.body,
-            "isBase64Encoded": False,
+            "body": base64.b64encode(self.body).decode("ascii") if isinstance(self.body, bytes) else self.body,
+            "isBase64Encoded": binary,
         }
 
 

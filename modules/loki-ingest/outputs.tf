@@ -8,6 +8,11 @@ output "push_url" {
   value       = "${trimsuffix(aws_lambda_function_url.this.function_url, "/")}/loki/api/v1/push"
 }
 
+output "otlp_endpoint" {
+  description = "Base URL for OpenTelemetry OTLP/HTTP exporters (Collector otlphttp, Alloy otelcol.exporter.otlphttp), which append /v1/logs."
+  value       = "${trimsuffix(aws_lambda_function_url.this.function_url, "/")}/otlp"
+}
+
 output "stytch_hostname" {
   description = "Paste into Stytch > Event Log Streaming > Grafana Loki > Hostname (Stytch adds https:// and /loki/api/v1/push)."
   value       = trimsuffix(trimprefix(aws_lambda_function_url.this.function_url, "https://"), "/")

@@ -19,6 +19,8 @@ from bench.cost import billed_bytes
 from loki_ingest import reader
 from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
+from tests.support.otlp import parse_status
+from tests.support.wire import varint
 
 pytestmark = pytest.mark.fuzz
 
@@ -60,7 +62,7 @@ MEASURE = textwrap.dedent(
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     body = open(sys.argv[1], "rb").read()
-    push = event(body=body, content_type=sys.argv[2], content_encoding=sys.argv[3] or None)
+    push = event(path=sys.argv[4], body=body, content_type=sys.argv[2], content_encoding=sys.argv[3] or None)
     app = new_app()
     before = hwm()
     tracemalloc.start()
@@ -75,11 +77,13 @@ MEASURE = textwrap.dedent(
 ).format(root=str(ROOT))
 
 
-def measure(tmp_path: Path, body: bytes, content_type: str, encoding: str | None) -> dict[str, object]:
+def measure(
+    tmp_path: Path, body: bytes, content_type: str, encoding: str | None, route: str = "/loki/api/v1/push"
+) -> dict[str, object]:
     path = tmp_path / "body.bin"
     path.write_bytes(body)
     result = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path), content_type, encoding or ""],
+        [sys.executable, "-c", MEASURE, str(path), content_type, encoding or "", route],
         capture_output=True,
         text=True,
         timeout=300,
@@ -113,6 +117,42 @@ def test_compression_bombs_are_413_with_bounded_peak_memory(
     # Never much more than the cap, however large the bomb would inflate.
     assert int(str(figures["python_peak"])) <= DEFAULT_CAP + 8 * MIB
     assert int(str(figures["rss_growth"])) <= 2 * DEFAULT_CAP + 32 * MIB
+
+
+def ld(field: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def otlp_fan_out(records: int, metadata_bytes: int) -> bytes:
+    """An ExportLogsServiceRequest whose resource carries `metadata_bytes` of attributes and
+    `records` empty log records (2 bytes each on the wire): every record would copy them."""
+    attribute = ld(1, b"blob") + ld(2, ld(1, b"x" * metadata_bytes))  # KeyValue{key, AnyValue{string}}
+    resource = ld(1, ld(1, attribute))  # ResourceLogs.resource.attributes
+    scope = ld(2, b"\x12\x00" * records)  # ResourceLogs.scope_logs.log_records, each empty
+    return ld(1, resource + scope)
+
+
+OTLP_BOMBS = [
+    pytest.param(lambda: otlp_fan_out(2_500_000, 60_000), None, id="60KB-of-attributes-times-2.5M-records"),
+    pytest.param(lambda: gzip.compress(otlp_fan_out(30_000_000, 0)), "gzip", id="gzip-30M-empty-records"),
+]
+
+
+@pytest.mark.parametrize(("make", "encoding"), OTLP_BOMBS)
+def test_otlp_requests_that_fan_out_are_413_with_bounded_peak_memory(
+    tmp_path: Path, make: Callable[[], bytes], encoding: str | None
+) -> None:
+    """Resource attributes are copied into every record's metadata: each record counts them
+    (and a fixed overhead) against MAX_DECOMPRESSED_BYTES, so the request stops at the cap."""
+    body = make()
+    assert len(body) < 6 * MIB
+    figures = measure(tmp_path, body, "application/x-protobuf", encoding, route="/otlp/v1/logs")
+    record_figures(f"otlp fan-out {encoding or 'identity'}", {"bytes_in": len(body), **figures, "body": None})
+    assert figures["status"] == 413, figures
+    status, _ = parse_status(base64.b64decode(str(figures["body"])), as_json=False)  # google.rpc.Status
+    assert "expands past the decompressed size limit" in status.message
+    assert int(str(figures["python_peak"])) <= 3 * DEFAULT_CAP
 
 
 def test_a_snappy_block_that_lies_about_its_length_is_400_not_more_memory(tmp_path: Path) -> None:

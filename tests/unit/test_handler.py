@@ -117,7 +117,7 @@ ROUTES = [
     pytest.param("POST", "/healthz", 405, "use GET", id="post-on-healthz"),
     pytest.param("GET", "/", 404, "no route", id="root"),
     pytest.param("POST", "/loki/api/v1/query", 404, "no route", id="unknown-loki-path"),
-    pytest.param("POST", "/otlp/v1/logs", 404, "no route", id="otlp-not-supported"),
+    pytest.param("POST", "/otlp/v1/traces", 404, "no route", id="otlp-traces-not-supported"),
 ]
 
 

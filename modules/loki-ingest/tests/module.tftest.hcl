@@ -413,6 +413,10 @@ run "deploys_a_least_privilege_encrypted_stack" {
     error_message = "push_url must end in /loki/api/v1/push"
   }
   assert {
+    condition     = output.otlp_endpoint == "${trimsuffix(aws_lambda_function_url.this.function_url, "/")}/otlp"
+    error_message = "otlp_endpoint is the function URL + /otlp (exporters append /v1/logs)"
+  }
+  assert {
     condition     = output.glue_table_name == "records" && output.glue_database_name == "tftest_loki_logs"
     error_message = "Athena table outputs"
   }

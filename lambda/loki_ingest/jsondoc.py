@@ -1,0 +1,27 @@
+"""A JSON request body -> a document: UTF-8 first, then the parser, every failure a 400
+(DecodeError, with the caller's `reason` for the log) that says where. Shared by the Loki JSON
+dialects and OTLP JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import DecodeError
+from .wire import Bytes
+
+
+def parse(body: Bytes, decoder: json.JSONDecoder, what: str, *, reason: str) -> tuple[Any, bool]:
+    """(document, whether a string in it may hold a lone surrogate). Only a \\uD800-\\uDFFF
+    escape can put one there; the caller then puts its strings in the model's text form."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{what} is not valid UTF-8 (byte {exc.start})", reason=reason) from None
+    try:
+        doc = decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"invalid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}", reason=reason) from None
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"invalid {what}: {exc}", reason=reason) from None
+    return doc, "\\ud" in text or "\\uD" in text
