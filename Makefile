@@ -280,7 +280,7 @@ apply: tfrc dist/lambda.zip init ## terraform apply for ENV=dev|prod (applies th
 # lack the lambda:InvokeFunction statement AWS requires since October 2025: 403 until added.
 .PHONY: function-url-permission
 function-url-permission: venv ## Add the InvokeFunction statement a function URL made by hashicorp/aws < 6.28 lacks (ENV=dev|prod; idempotent)
-	@name=$$(terraform -chdir=$(ENV_DIR) output -json loki_ingest | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["function_name"])'); \
+	@name=$$(terraform -chdir=$(ENV_DIR) output -json loki_ingest | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["function_arn"])'); \
 	 $(PY) scripts/function_url_permission.py --function-name "$$name"
 
 .PHONY: clean

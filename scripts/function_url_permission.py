@@ -74,9 +74,12 @@ def ensure(client: Any, function_name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--function-name", required=True)
+    parser.add_argument("--function-name", required=True, help="the function's name or, better, its ARN")
     args = parser.parse_args(argv)
-    client = boto3.client("lambda")
+    # With an ARN, the function's own Region: the shell's AWS_REGION may point elsewhere, and
+    # Terraform's provider Region does not follow it.
+    region = args.function_name.split(":")[3] if args.function_name.startswith("arn:") else None
+    client = boto3.client("lambda", region_name=region)
     added = ensure(client, args.function_name)
     state = "added" if added else "already present"
     print(f"{args.function_name}: lambda:InvokeFunction via function URL statement {state}")

@@ -37,7 +37,7 @@ data "aws_iam_policy_document" "kms" {
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
+      identifiers = ["logs.${var.region}.${data.aws_partition.current.dns_suffix}"]
     }
     # CloudWatch Logs passes the log group's ARN as encryption context (a String key for
     # KMS, so StringEquals rather than the ArnLike of the CloudWatch example).

@@ -174,7 +174,12 @@ def parse_credentials(value: str) -> tuple[Credential, ...]:
     if listed is not None:
         if not isinstance(listed, list):
             raise SecretUnavailable("malformed", definitive=True)
-        found.extend(_one(item) for item in listed)
+        for index, item in enumerate(listed):
+            try:
+                found.append(_one(item))
+            except SecretUnavailable:
+                # One bad entry must not lock every other sender out; it is skipped and logged.
+                logger.warning("auth secret: credential skipped", extra={"fields": {"index": index}})
     if not found:
         raise SecretUnavailable("malformed", definitive=True)
     return tuple(found)
@@ -204,6 +209,7 @@ class Loaded(NamedTuple):
     previous: tuple[Credential, ...]
     previous_until: float | None  # wall-clock time until which `previous` is accepted
     read_at: float  # monotonic time of the successful read
+    previous_known: bool = True  # False when AWSPREVIOUS could not be read (a mismatch is then not final)
 
 
 class Authenticator:
@@ -226,7 +232,7 @@ class Authenticator:
         self._loaded: Loaded | None = None
         self._last_attempt = float("-inf")
         self._last_error: SecretUnavailable | None = None
-        self._failed: dict[bytes, None] = {}  # digests of credentials that failed against _loaded
+        self._failed: dict[bytes, float] = {}  # digest of a credential -> when it failed a fresh read
         self._tokens = float(REFRESH_BURST)  # the forced-refresh budget
         self._refilled_at = clock()
         self.loads = 0  # Secrets Manager round trips, for tests and logs
@@ -241,6 +247,7 @@ class Authenticator:
         credentials = parse_credentials(current.value)
         previous: tuple[Credential, ...] = ()
         previous_until: float | None = None
+        known = True
         if self._grace > 0 and current.created is not None:
             previous_until = current.created.timestamp() + self._grace
             if previous_until > self._wall():
@@ -249,9 +256,20 @@ class Authenticator:
                     if version is not None:
                         previous = parse_credentials(version.value)
                 except SecretUnavailable as exc:
-                    # The previous version is a courtesy; never fail auth because of it.
+                    # The previous version is a courtesy: never fail a request because of it. While
+                    # AWSCURRENT is unchanged so is AWSPREVIOUS, and what was read of it still holds;
+                    # otherwise a mismatch is not final until it can be read (503, not 401).
                     logger.warning("auth secret AWSPREVIOUS unusable", extra={"fields": {"detail": exc.detail}})
-        return Loaded(credentials, previous, previous_until, self._clock())
+                    last = self._loaded
+                    if last is not None and last.current == credentials:
+                        previous, known = last.previous, last.previous_known
+                    else:
+                        known = exc.definitive
+        # A sender removed from the secret is revoked at once: the grace period covers a new
+        # password for a username that is still there, not a username that was taken out.
+        usernames = {c.token.split(b":", 1)[0] for c in credentials}
+        previous = tuple(c for c in previous if c.token.split(b":", 1)[0] in usernames)
+        return Loaded(credentials, previous, previous_until, self._clock(), known)
 
     def _retry_after(self, now: float) -> int:
         return max(1, math.ceil(self._last_attempt + self._min_interval - now))
@@ -304,8 +322,11 @@ class Authenticator:
                     raise SecretUnavailable(
                         exc.detail, definitive=exc.definitive, retry_after=self._retry_after(now)
                     ) from None
-        if loaded is not None and now - loaded.read_at < self._max_staleness:
-            return loaded  # Secrets Manager is failing: availability, within the staleness bound
+        # Secrets Manager is failing: availability, within the staleness bound, which is never
+        # shorter than the wait for the next allowed read (else TTL 0 would refuse good passwords).
+        staleness = max(self._max_staleness, self._ttl + self._min_interval)
+        if loaded is not None and now - loaded.read_at < staleness:
+            return loaded
         detail = self._last_error.detail if self._last_error else "stale"
         raise SecretUnavailable(detail, retry_after=self._retry_after(now))
 
@@ -333,8 +354,9 @@ class Authenticator:
             found = self._match(presented, loaded)
             if found is not None:
                 return Identity(found.tenant)
-            if digest in self._failed:
-                raise Unauthorized("invalid username or password")
+            failed_at = self._failed.get(digest)
+            if failed_at is not None and now - failed_at < self._min_interval:
+                raise Unauthorized("invalid username or password")  # it failed a fresh read just now
             # Maybe the secret was rotated since it was read: one refresh decides.
             if self._last_error is not None and now - self._last_attempt < self._min_interval:
                 raise SecretUnavailable(self._last_error.detail, retry_after=self._retry_after(now))
@@ -349,9 +371,13 @@ class Authenticator:
             found = self._match(presented, loaded)
             if found is not None:
                 return Identity(found.tenant)
+            if not loaded.previous_known:
+                # It may be the previous password, which could not be read: not a final no.
+                raise SecretUnavailable("previous-unknown", retry_after=self._retry_after(now))
+            self._failed.pop(digest, None)
             if len(self._failed) >= MAX_REMEMBERED_FAILURES:
                 self._failed.pop(next(iter(self._failed)))
-            self._failed[digest] = None
+            self._failed[digest] = now
         raise Unauthorized("invalid username or password")
 
     def probe(self) -> str | None:
@@ -368,9 +394,9 @@ def tenant_of(identity: Identity, org_id: str | None) -> str | None:
     """The tenant written into the records: the credential's, else X-Scope-OrgID, else none."""
     if identity.tenant is not None:
         return identity.tenant
-    if org_id is None or not org_id.strip():
+    if org_id is None or not org_id.strip(" \t"):
         return None
-    tenant = org_id.strip()
+    tenant = org_id.strip(" \t")  # HTTP optional whitespace only (RFC 9110 OWS)
     if not valid_tenant(tenant):
         raise BadRequest("X-Scope-OrgID is not a valid tenant ID (up to 150 of A-Z a-z 0-9 ! - _ . * ' ( ))")
     return tenant

@@ -180,7 +180,8 @@ class App:
         if problem is None:
             return json_response(200, {"status": "healthy"})
         self.logger.warning("health check failed", extra={"fields": {"problem": problem}})
-        return json_response(503, {"status": "degraded"}, {"retry-after": "5"})
+        retry_after = str(self.settings.health_cache_ttl_seconds)  # the answer cannot change sooner
+        return json_response(503, {"status": "degraded"}, {"retry-after": retry_after})
 
     def _log(self, request: Request | None, status: int, outcome: Outcome, started: float) -> None:
         """The one line per request: sizes, counts and our own words (a reason, an AWS error

@@ -20,6 +20,14 @@ from typing import Any
 
 LOGGER_NAME = "loki_ingest"
 _LEVELS = {"TRACE": "DEBUG", "FATAL": "CRITICAL", "WARN": "WARNING"}
+#: Lambda's level names: with JSON logs it filters lines by this field, and a name it does not
+#: know (WARNING, CRITICAL) counts as INFO, so warnings would vanish at log_level WARN
+#: (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+_LAMBDA_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+#: Libraries whose DEBUG output carries request and response bodies: the secret's value,
+#: the pushed records. The Lambda runtime sets the root logger to the function's log level,
+#: so at DEBUG they would print them; they stay at WARNING whatever the level.
+_QUIET_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "aws_xray_sdk")
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +36,7 @@ class JsonFormatter(logging.Formatter):
             "timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
                 timespec="milliseconds"
             ),
-            "level": record.levelname,
+            "level": _LAMBDA_LEVEL_NAMES.get(record.levelname, record.levelname),
             "logger": record.name,
             "message": record.getMessage(),
         }
@@ -60,6 +68,8 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def configure_logging(level: str = "INFO") -> logging.Logger:
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(_LEVELS.get(level.upper(), level.upper()))
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if not any(getattr(h, "_loki_ingest", False) for h in logger.handlers):
         handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())

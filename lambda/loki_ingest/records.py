@@ -21,8 +21,9 @@ The invariant (docs/record-format.md; reader.py is the rule as code):
 * Whatever its bytes, an entry within the configured limits fits one Firehose record: the
   readable forms are dropped before that could fail (worst_case_record_bytes bounds it).
 
-`id` is the first 128 bits of sha256(canonical labels, "\\n", timestamp, "\\n", line bytes) in
-hex: the same entry pushed twice (client retries, at-least-once delivery) gets the same id.
+`id` is the first 128 bits of sha256([tenant, "\\n",] canonical labels, "\\n", timestamp, "\\n",
+line bytes) in hex: the same entry pushed twice (client retries, at-least-once delivery) gets
+the same id, and the same entry from two tenants does not.
 
 Labels are serialised once per stream, and the seconds part of the ISO timestamp once per
 distinct second: only the line-dependent parts are computed per entry.
@@ -252,6 +253,7 @@ def build(
     forms give way before a record could exceed `max_record_bytes`; an entry that still would
     not fit goes to `rejections` (only possible with limits beyond worst_case_record_bytes)."""
     tenant_extra = b',"tenant":' + _string(tenant) if tenant else b""
+    tenant_prefix = tenant.encode() + b"\n" if tenant else b""  # two tenants' entries never share an id
     built = Built()
     append = built.lines.append
     last_second: int | None = None
@@ -260,7 +262,8 @@ def build(
     for stream in streams:
         labels_json, labels_b64 = _pairs(stream.labels, unique_names=True)
         labels_extra = (b',"stream_base64":' + labels_b64 if labels_b64 is not None else b"") + tenant_extra
-        labels_prefix = exact_bytes(stream.canonical) + b"\n"
+        # Canonical labels always start with "{", so a tenant line before them cannot collide.
+        labels_prefix = tenant_prefix + exact_bytes(stream.canonical) + b"\n"
         for timestamp, line, metadata in stream.entries:
             seconds, nanos = divmod(timestamp, NS_PER_SECOND)
             if seconds != last_second:

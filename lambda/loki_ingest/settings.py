@@ -246,8 +246,8 @@ class Settings:
         10,
         "Refreshes forced by a credential that matches nothing cached: 3 at once, then one per this interval "
         "(also the wait before retrying a failed read); such a credential waits with a 503 and Retry-After, "
-        "never a 401.",
-        low=0,
+        "never a 401. At least 1: it is what keeps a brute force from becoming a Secrets Manager bill.",
+        low=1,
         high=3600,
     )
     secret_max_staleness_seconds = Setting(
@@ -268,7 +268,11 @@ class Settings:
 
     # --- health and delivery -------------------------------------------------------------------------
     health_cache_ttl_seconds = Setting(
-        "HEALTH_CACHE_TTL_SECONDS", 30, "How long a `/healthz` answer is cached.", low=0, high=3600
+        "HEALTH_CACHE_TTL_SECONDS",
+        30,
+        "How long a `/healthz` answer is cached (anonymous callers cannot make AWS calls faster than this).",
+        low=1,
+        high=3600,
     )
     retry_base_ms = Setting("RETRY_BASE_MS", 50, "First Firehose retry backoff (full jitter).", low=1, high=10_000)
     retry_max_backoff_ms = Setting("RETRY_MAX_BACKOFF_MS", 2_000, "Largest Firehose retry backoff.", low=1, high=60_000)

@@ -97,6 +97,10 @@ resource "aws_glue_catalog_table" "records" {
         # Every line is strict JSON by construction (docs/record-format.md). If one ever is
         # not, the query must fail loudly: with "true" the SerDe turns it into an all-NULL row.
         "ignore.malformed.json" = "false"
+        # Keys that differ only in case ("App" and "app" labels, "URL" and "url" in an event)
+        # are legitimate; with the default (true) the OpenX SerDe lowercases them and fails the
+        # row as a duplicate key (https://docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html).
+        "case.insensitive" = "false"
         # `timestamp` is reserved in Athena DDL; expose the record's field as `ts`.
         "mapping.ts" = "timestamp"
       }

@@ -129,10 +129,11 @@ locals {
 
   # Every key is usable only through the service that owns the data (kms:ViaService).
   kms_use = {
+    # No statement for the stream's own key: Firehose encrypts with a grant it creates on the
+    # key, so a producer calling PutRecordBatch needs no KMS permission of its own
+    # (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html).
     lambda = [for grant in [
       { sid = "DecryptCredentials", key = var.secret_kms_key_arn, actions = ["kms:Decrypt"], service = "secretsmanager", s3_arns = [] },
-      # PutRecordBatch into a stream encrypted with a customer managed key.
-      { sid = "EncryptForStream", key = var.firehose_kms_key_arn, actions = ["kms:GenerateDataKey"], service = "firehose", s3_arns = [] },
     ] : grant if grant.key != null]
     firehose = [for grant in [
       { sid = "EncryptObjects", key = var.s3_kms_key_arn, actions = ["kms:Decrypt", "kms:GenerateDataKey"], service = "s3", s3_arns = local.s3_encryption_context_arns },
@@ -152,7 +153,7 @@ data "aws_iam_policy_document" "kms_use" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["${statement.value.service}.${local.region}.amazonaws.com"]
+        values   = ["${statement.value.service}.${local.region}.${data.aws_partition.current.dns_suffix}"]
       }
       dynamic "condition" {
         for_each = length(statement.value.s3_arns) > 0 ? [statement.value.s3_arns] : []

@@ -35,7 +35,7 @@ output "secret_name" {
 
 output "password_command" {
   description = "Command that prints the current password."
-  value       = "aws secretsmanager get-secret-value --secret-id '${aws_secretsmanager_secret.auth.arn}' --query SecretString --output text | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"password\"])'"
+  value       = "aws secretsmanager get-secret-value --region ${local.region} --secret-id '${aws_secretsmanager_secret.auth.arn}' --query SecretString --output text | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"password\"])'"
 }
 
 output "bucket_name" {
@@ -115,5 +115,5 @@ output "athena_results_location" {
 
 output "invoke_function_permission_command" {
   description = "Run once (AWS CLI) unless the function URL was created by hashicorp/aws >= 6.28: adds the lambda:InvokeFunction statement (lambda:InvokedViaFunctionUrl) that AuthType NONE URLs need besides lambda:InvokeFunctionUrl. Older providers never add it, not even after an upgrade, and without it the URL answers 403 (new URLs at once, older ones from November 2026). A second run fails harmlessly with ResourceConflictException."
-  value       = "aws lambda add-permission --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
+  value       = "aws lambda add-permission --region ${local.region} --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
 }

@@ -11,6 +11,12 @@ variable "name" {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name))
     error_message = "name must be 3-32 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit."
   }
+
+  validation {
+    # S3 reserves these bucket-name prefixes (general purpose bucket naming rules).
+    condition     = !anytrue([for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(var.name, reserved)])
+    error_message = "name must not start with xn--, sthree- or amzn-s3-demo- (S3 reserves them for bucket names)."
+  }
 }
 
 variable "tags" {
@@ -343,8 +349,8 @@ variable "password_length" {
   default     = 40
 
   validation {
-    condition     = var.password_length >= 24 && var.password_length <= 128
-    error_message = "password_length must be between 24 and 128."
+    condition     = var.password_length >= 24 && var.password_length <= 128 && floor(var.password_length) == var.password_length
+    error_message = "password_length must be a whole number between 24 and 128."
   }
 }
 
@@ -413,8 +419,10 @@ variable "firehose_compression_format" {
   default     = "GZIP"
 
   validation {
-    condition     = contains(["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"], var.firehose_compression_format)
-    error_message = "firehose_compression_format must be UNCOMPRESSED, GZIP, ZIP, Snappy or HADOOP_SNAPPY."
+    # The Athena table reads plain and gzipped NDJSON; ZIP and Firehose's Snappy framing would
+    # leave objects it cannot read (and no file extension to tell it).
+    condition     = contains(["UNCOMPRESSED", "GZIP"], var.firehose_compression_format)
+    error_message = "firehose_compression_format must be UNCOMPRESSED or GZIP (what the Athena table reads)."
   }
 }
 
@@ -454,9 +462,9 @@ variable "s3_error_prefix" {
       strcontains(var.s3_error_prefix, "!{firehose:error-output-type}") &&
       !startswith(var.s3_error_prefix, "/") &&
       # "!{" may only open a complete !{namespace:value} expression.
-      length(regexall("!\\{", var.s3_error_prefix)) == length(regexall("!\\{(timestamp|firehose):[^}]+\\}", var.s3_error_prefix))
+      length(regexall("!\\{", var.s3_error_prefix)) == length(regexall("!\\{(timestamp:[^}]+|firehose:(error-output-type|random-string))\\}", var.s3_error_prefix))
     )
-    error_message = "s3_error_prefix must be 1-512 characters, contain !{firehose:error-output-type}, not start with '/', and use !{ only in !{timestamp:...} or !{firehose:...} expressions (Firehose prefix rules)."
+    error_message = "s3_error_prefix must be 1-512 characters, contain !{firehose:error-output-type}, not start with '/', and use !{ only in !{timestamp:...}, !{firehose:error-output-type} or !{firehose:random-string} (Firehose prefix rules)."
   }
 }
 
@@ -476,8 +484,12 @@ variable "existing_bucket_name" {
   default     = null
 
   validation {
-    condition     = var.existing_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.existing_bucket_name))
-    error_message = "existing_bucket_name must be a valid S3 bucket name."
+    condition = var.existing_bucket_name == null || (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.existing_bucket_name)) &&
+      !strcontains(coalesce(var.existing_bucket_name, "x"), "..") &&
+      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.existing_bucket_name))
+    )
+    error_message = "existing_bucket_name must be a valid S3 bucket name (3-63 of a-z 0-9 . -, no \"..\", not an IP address)."
   }
 
   validation {
@@ -495,6 +507,15 @@ variable "bucket_name" {
     # "<bucket>-access-logs" must also be a valid name, so at most 51 characters.
     condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9-]{1,49}[a-z0-9]$", var.bucket_name))
     error_message = "bucket_name must be 3-51 characters of lowercase letters, digits and hyphens (the access-log bucket appends -access-logs)."
+  }
+
+  validation {
+    # S3 reserves these prefixes and suffixes (general purpose bucket naming rules).
+    condition = var.bucket_name == null || !(
+      anytrue([for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(coalesce(var.bucket_name, "x"), reserved)]) ||
+      anytrue([for reserved in ["-s3alias", "--ol-s3", "--x-s3", "--table-s3"] : endswith(coalesce(var.bucket_name, "x"), reserved)])
+    )
+    error_message = "bucket_name must not use a prefix or suffix S3 reserves (xn--, sthree-, amzn-s3-demo-, -s3alias, --ol-s3, --x-s3, --table-s3)."
   }
 }
 
@@ -527,8 +548,8 @@ variable "transition_to_ia_days" {
   default     = 30
 
   validation {
-    condition     = var.transition_to_ia_days == null || try(var.transition_to_ia_days >= 30, false)
-    error_message = "transition_to_ia_days must be null or >= 30 (S3 minimum for STANDARD_IA)."
+    condition     = var.transition_to_ia_days == null || try(var.transition_to_ia_days >= 30 && floor(var.transition_to_ia_days) == var.transition_to_ia_days, false)
+    error_message = "transition_to_ia_days must be null or a whole number >= 30 (S3 minimum for STANDARD_IA)."
   }
 }
 
@@ -538,8 +559,8 @@ variable "expiration_days" {
   default     = null
 
   validation {
-    condition     = var.expiration_days == null || try(var.expiration_days >= 1, false)
-    error_message = "expiration_days must be null or >= 1."
+    condition     = var.expiration_days == null || try(var.expiration_days >= 1 && floor(var.expiration_days) == var.expiration_days, false)
+    error_message = "expiration_days must be null or a whole number >= 1."
   }
 
   validation {
@@ -554,8 +575,8 @@ variable "noncurrent_version_expiration_days" {
   default     = 30
 
   validation {
-    condition     = var.noncurrent_version_expiration_days >= 1
-    error_message = "noncurrent_version_expiration_days must be >= 1."
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number >= 1."
   }
 }
 
@@ -565,8 +586,8 @@ variable "abort_incomplete_multipart_upload_days" {
   default     = 7
 
   validation {
-    condition     = var.abort_incomplete_multipart_upload_days >= 1
-    error_message = "abort_incomplete_multipart_upload_days must be >= 1."
+    condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
+    error_message = "abort_incomplete_multipart_upload_days must be a whole number >= 1."
   }
 }
 
@@ -582,8 +603,8 @@ variable "access_log_retention_days" {
   default     = 90
 
   validation {
-    condition     = var.access_log_retention_days >= 1
-    error_message = "access_log_retention_days must be >= 1."
+    condition     = var.access_log_retention_days >= 1 && floor(var.access_log_retention_days) == var.access_log_retention_days
+    error_message = "access_log_retention_days must be a whole number >= 1."
   }
 }
 
@@ -619,8 +640,13 @@ variable "athena_results_prefix" {
   }
 
   validation {
-    condition     = var.s3_prefix_root == "" || !startswith(var.athena_results_prefix, var.s3_prefix_root)
-    error_message = "athena_results_prefix must not be inside s3_prefix_root (query results would land among the log records)."
+    # The results' lifecycle rule expires everything under this prefix, so it must neither
+    # contain nor sit inside the log records' prefix or the error records' literal prefix.
+    condition = alltrue([
+      for other in [var.s3_prefix_root == "" ? "year=" : var.s3_prefix_root, split("!{", var.s3_error_prefix)[0]] :
+      other == "" || (!startswith(var.athena_results_prefix, other) && !startswith(other, var.athena_results_prefix))
+    ])
+    error_message = "athena_results_prefix must not contain or sit inside s3_prefix_root or the start of s3_error_prefix (its 30-day expiry would delete log records)."
   }
 }
 

@@ -269,12 +269,13 @@ def test_parallel_clients_soak(deployment: Deployment, endpoint: Endpoint) -> No
 
 
 def test_healthz_is_healthy_then_degraded_when_the_stream_is_deleted(deployment: Deployment) -> None:
-    with running_endpoint(deployment.outputs, {"HEALTH_CACHE_TTL_SECONDS": "0"}) as served:
+    with running_endpoint(deployment.outputs, {"HEALTH_CACHE_TTL_SECONDS": "1"}) as served:
         status, _, body = http("GET", f"{served.url}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "healthy"})
         deployment.client("firehose").delete_delivery_stream(
             DeliveryStreamName=deployment.outputs["firehose_stream_name"]
         )
+        time.sleep(1.1)  # the health answer is cached for at least a second
         status, headers, body = http("GET", f"{served.url}/healthz")
         assert (status, json.loads(body)) == (503, {"status": "degraded"})  # the reason is only logged
         assert headers.get("retry-after")

@@ -129,7 +129,7 @@ def cases() -> Iterator[dict[str, Any]]:
 def test_no_log_line_carries_a_credential_header_label_or_line(
     make_app: Callable[..., Harness], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    harness = make_app(auth_refresh_min_interval_seconds=0, secret_cache_ttl_seconds=0, max_entries_per_push=8)
+    harness = make_app(auth_refresh_min_interval_seconds=1, secret_cache_ttl_seconds=0, max_entries_per_push=8)
     answers: dict[int, int] = {}
     count = 0
 

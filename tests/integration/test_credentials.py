@@ -86,7 +86,7 @@ def test_a_rotation_during_a_secrets_manager_outage_gets_through_once_it_is_back
 def test_deleting_the_secret_revokes_the_cached_password_after_the_ttl(
     make_harness: Callable[..., Harness], stack: Stack
 ) -> None:
-    harness = make_harness(SECRET_CACHE_TTL_SECONDS="1", AUTH_REFRESH_MIN_INTERVAL_SECONDS="0")
+    harness = make_harness(SECRET_CACHE_TTL_SECONDS="1", AUTH_REFRESH_MIN_INTERVAL_SECONDS="1")
     assert harness(event(body=b'{"streams":[]}'))["statusCode"] == 200
     client("secretsmanager", stack.endpoint).delete_secret(SecretId=stack.secret_arn, ForceDeleteWithoutRecovery=True)
     time.sleep(1.1)
@@ -94,3 +94,31 @@ def test_deleting_the_secret_revokes_the_cached_password_after_the_ttl(
         result = harness(event(body=b'{"streams":[]}'))
         assert result["statusCode"] == 503 and result["headers"]["retry-after"]
         assert "ResourceNotFound" not in result["body"] and stack.secret_arn not in result["body"]
+
+
+def test_at_debug_level_no_library_logs_the_secret_or_the_records(
+    make_harness: Callable[..., Harness], stack: Stack
+) -> None:
+    """The Lambda runtime sets the root logger to the function's level: at DEBUG, botocore would
+    print GetSecretValue's response (the password) and PutRecordBatch's records."""
+    import io
+    import logging
+
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        harness = make_harness(LOG_LEVEL="DEBUG")
+        secret = client("secretsmanager", stack.endpoint).get_secret_value(SecretId=stack.secret_arn)
+        password = json.loads(secret["SecretString"])["password"]
+        line = f"debug-marker-{uuid.uuid4().hex}"
+        assert push_like_a_loki_client(harness, password, line) == [200]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    text = captured.getvalue()
+    assert password not in text and line not in text
+    assert logging.getLogger("botocore").getEffectiveLevel() >= logging.WARNING

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -45,10 +46,11 @@ def test_every_entry_lands_in_s3_exactly(make_harness: Callable[..., Harness], s
 
 
 def test_healthz_is_degraded_when_the_stream_is_deleted(make_harness: Callable[..., Harness], stack: Stack) -> None:
-    harness = make_harness(HEALTH_CACHE_TTL_SECONDS="0")
+    harness = make_harness(HEALTH_CACHE_TTL_SECONDS="1")
     health = event("GET", "/healthz", auth=None, content_type=None)
     assert harness(health)["statusCode"] == 200
     client("firehose", stack.endpoint).delete_delivery_stream(DeliveryStreamName=stack.stream)
+    time.sleep(1.1)  # the health answer is cached for at least a second
     result = harness(health)
     assert (result["statusCode"], json.loads(result["body"])) == (503, {"status": "degraded"})
     # A push now fails with 503 (retryable), never a 2xx or a 4xx.
@@ -58,7 +60,7 @@ def test_healthz_is_degraded_when_the_stream_is_deleted(make_harness: Callable[.
 def test_a_rotated_password_works_without_restart_and_the_old_one_during_grace(
     make_harness: Callable[..., Harness], stack: Stack
 ) -> None:
-    harness = make_harness(AUTH_REFRESH_MIN_INTERVAL_SECONDS="0", PREVIOUS_PASSWORD_GRACE_SECONDS="3600")
+    harness = make_harness(AUTH_REFRESH_MIN_INTERVAL_SECONDS="1", PREVIOUS_PASSWORD_GRACE_SECONDS="3600")
     push = v1_body([({"a": "b"}, [[str(NOW_NS), "x"]])])
     assert harness(event(body=push))["statusCode"] == 200
     client("secretsmanager", stack.endpoint).put_secret_value(

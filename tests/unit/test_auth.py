@@ -462,3 +462,84 @@ def test_a_connection_error_is_transient() -> None:
     with pytest.raises(SecretUnavailable) as info:
         SecretsManagerSource(failing, "arn").fetch("AWSCURRENT")
     assert (info.value.detail, info.value.definitive) == ("EndpointConnectionError", False)
+
+
+# --- found by review -------------------------------------------------------------------------------
+
+
+def two_senders(*names: str) -> str:
+    return json.dumps({"credentials": [{"username": n, "password": f"{n}-pw"} for n in names]})
+
+
+def test_a_sender_removed_from_the_secret_is_revoked_at_the_next_read_despite_the_grace_period() -> None:
+    secrets, clock = FakeSecrets(current=two_senders("a", "b")), Clock()
+    auth = authenticator(secrets, clock, grace=86400)
+    auth.check(basic("b", "b-pw"))
+    secrets.previous, secrets.current = secrets.current, two_senders("a")  # B taken out: a new version
+    secrets.created = datetime.datetime.fromtimestamp(clock.now + EPOCH, datetime.UTC)
+    clock.now += 301
+    auth.check(basic("a", "a-pw"))
+    with pytest.raises(Unauthorized):
+        auth.check(basic("b", "b-pw"))  # AWSPREVIOUS still holds B, but B is no longer a sender
+
+
+def test_the_previous_password_is_not_refused_while_awsprevious_cannot_be_read() -> None:
+    class FlakyPrevious(FakeSecrets):
+        def fetch(self, stage: str) -> Any:
+            if stage == "AWSPREVIOUS" and self.previous_down:
+                self.fetches.append(stage)
+                raise TRANSIENT
+            return super().fetch(stage)
+
+    secrets, clock = FlakyPrevious(), Clock()
+    secrets.previous_down = False  # type: ignore[attr-defined]
+    auth = authenticator(secrets, clock, grace=86400)
+    auth.check(basic())
+    rotate(secrets, clock, "new-password")
+    secrets.previous_down = True  # type: ignore[attr-defined]
+    clock.now += 301  # the TTL read sees the new version but cannot read the previous one
+    auth.check(basic(USER, "new-password"))
+    with pytest.raises(SecretUnavailable):
+        auth.check(basic())  # maybe the previous password: a 503, not a 401 the client would drop
+    secrets.previous_down = False  # type: ignore[attr-defined]
+    clock.now += 11
+    auth.check(basic())  # inside the grace period, once AWSPREVIOUS is readable
+
+
+def test_a_credential_refused_before_it_was_added_works_once_the_interval_has_passed() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, ttl=300, interval=10)
+    auth.check(basic())
+    with pytest.raises(Unauthorized):
+        auth.check(basic("new-sender", "pw"))  # configured in the sender before the secret
+    secrets.current = json.dumps(
+        {"username": USER, "password": PASSWORD, "credentials": [{"username": "new-sender", "password": "pw"}]}
+    )
+    clock.now += 1
+    with pytest.raises(Unauthorized):
+        auth.check(basic("new-sender", "pw"))  # refused a fresh read a second ago
+    clock.now += 10
+    assert auth.check(basic("new-sender", "pw")) == Identity(None)  # not held until the TTL
+
+
+def test_a_zero_ttl_and_zero_staleness_still_accept_the_right_password_between_reads() -> None:
+    secrets, clock = FakeSecrets(), Clock()
+    auth = authenticator(secrets, clock, ttl=0, staleness=0, interval=10)
+    for _ in range(50):
+        auth.check(basic())
+        clock.now += 0.5
+    assert secrets.fetches.count("AWSCURRENT") <= 4  # one read per interval at most
+
+
+def test_one_malformed_credential_in_the_list_does_not_lock_out_the_others() -> None:
+    secrets = FakeSecrets(
+        current=json.dumps({"credentials": [{"username": "a", "password": "a-pw"}, {"username": "b"}]})
+    )
+    auth = authenticator(secrets, Clock())
+    assert auth.check(basic("a", "a-pw")) == Identity(None)
+
+
+@pytest.mark.parametrize("org_id", ["\u00a0team\u00a0", "\u2003team"])
+def test_only_http_whitespace_is_trimmed_from_x_scope_orgid(org_id: str) -> None:
+    with pytest.raises(BadRequest):
+        tenant_of(Identity(None), org_id)

@@ -265,3 +265,12 @@ def test_any_line_and_metadata_give_one_strict_record_read_back_exactly(
     assert reader.original_metadata(record) == [
         (n.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape")) for n, v in model_metadata
     ]
+
+
+def test_the_same_entry_from_two_tenants_gets_two_ids() -> None:
+    stream = ValidStream(LABELS, CANONICAL, [(1, "x", ())])
+    ids = set()
+    for tenant in (None, "team-a", "team-b"):
+        (line,) = build([stream], Rejections(), RECORD_LIMIT, tenant=tenant).lines
+        ids.add(json.loads(line)["id"])
+    assert len(ids) == 3

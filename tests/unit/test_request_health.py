@@ -13,7 +13,7 @@ from local.adapter import build_event, to_http
 from loki_ingest.errors import BadRequest, PayloadTooLarge
 from loki_ingest.firehose import FirehoseSink
 from loki_ingest.health import HealthCheck
-from loki_ingest.observability import Tracer
+from loki_ingest.observability import Tracer, configure_logging
 from loki_ingest.request import from_event
 from tests.conftest import make_settings
 
@@ -175,3 +175,14 @@ def test_tracing_on_imports_the_sdk_lazily_and_records_subsegments(monkeypatch: 
     with tracer.segment("decode"):
         value = json.loads("1")
     assert value == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "lambda_level"),
+    [("debug", "DEBUG"), ("info", "INFO"), ("warning", "WARN"), ("error", "ERROR"), ("critical", "FATAL")],
+)
+def test_log_lines_use_lambdas_level_names(method: str, lambda_level: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lambda filters JSON logs by "level" and counts names it does not know as INFO."""
+    logger = configure_logging("DEBUG")
+    getattr(logger, method)("x")
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["level"] == lambda_level

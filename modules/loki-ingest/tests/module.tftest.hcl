@@ -421,3 +421,70 @@ run "deploys_a_least_privilege_encrypted_stack" {
     error_message = "Athena table outputs"
   }
 }
+
+# --- found by review ---------------------------------------------------------------------
+
+# The Athena results' lifecycle rule expires everything under their prefix after 30 days: a
+# prefix that contains the log records would delete them.
+run "rejects_athena_results_prefix_containing_the_log_prefix" {
+  command = plan
+  variables {
+    s3_prefix_root        = "loki/logs/"
+    athena_results_prefix = "loki/"
+  }
+  expect_failures = [var.athena_results_prefix]
+}
+
+run "rejects_athena_results_prefix_containing_the_error_prefix" {
+  command = plan
+  variables {
+    athena_results_prefix = "err/"
+    s3_error_prefix       = "err/ors/!{firehose:error-output-type}/"
+  }
+  expect_failures = [var.athena_results_prefix]
+}
+
+run "rejects_names_and_buckets_s3_reserves" {
+  command = plan
+  variables {
+    name        = "xn--loki"
+    bucket_name = "my-logs--ol-s3"
+  }
+  expect_failures = [var.name, var.bucket_name]
+}
+
+run "rejects_compression_the_athena_table_cannot_read" {
+  command = plan
+  variables {
+    firehose_compression_format = "ZIP"
+  }
+  expect_failures = [var.firehose_compression_format]
+}
+
+run "rejects_an_error_prefix_with_an_unknown_firehose_expression" {
+  command = plan
+  variables {
+    s3_error_prefix = "errors/!{firehose:error-output-type}/!{firehose:whatever}/"
+  }
+  expect_failures = [var.s3_error_prefix]
+}
+
+run "rejects_fractional_days_and_lengths" {
+  command = plan
+  variables {
+    password_length                    = 30.5
+    noncurrent_version_expiration_days = 1.5
+  }
+  expect_failures = [var.password_length, var.noncurrent_version_expiration_days]
+}
+
+run "the_lambda_role_needs_no_key_for_the_stream" {
+  command = plan
+  variables {
+    firehose_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition     = coalesce(try(length(data.aws_iam_policy_document.kms_use["lambda"].statement), null), 0) == 0
+    error_message = "Firehose encrypts with its own grant; the producer needs no KMS permission"
+  }
+}

@@ -242,7 +242,7 @@ run "secret_cache_ttl_seconds_above_maximum_is_refused" {
 run "auth_refresh_min_interval_seconds_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { auth_refresh_min_interval_seconds = -1 }
+    handler_settings = { auth_refresh_min_interval_seconds = 0 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -290,7 +290,7 @@ run "previous_password_grace_seconds_above_maximum_is_refused" {
 run "health_cache_ttl_seconds_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { health_cache_ttl_seconds = -1 }
+    handler_settings = { health_cache_ttl_seconds = 0 }
   }
   expect_failures = [var.handler_settings]
 }
