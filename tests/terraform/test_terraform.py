@@ -41,7 +41,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def lambda_zip() -> Path:
-    path = ROOT / "dist" / "lambda.zip"
+    path = ROOT / "dist" / "lambda-arm64.zip"
     assert path.exists(), "run `make build` first (make test does)"
     return path
 
@@ -145,5 +145,6 @@ def test_lambda_zip_is_byte_reproducible(tmp_path: Path) -> None:
     assert "loki_ingest/handler.py" in names
     if python:
         assert "loki_ingest/__pycache__/handler.cpython-312.pyc" in names
-    if (ROOT / "dist" / "lambda.zip").exists() and deps.exists():
-        assert sha256(first) == sha256(ROOT / "dist" / "lambda.zip"), "dist/lambda.zip is stale: run `make build`"
+    built = ROOT / "dist" / "lambda-arm64.zip"
+    if built.exists() and deps.exists():
+        assert sha256(first) == sha256(built), f"{built.name} is stale: run `make build`"
