@@ -250,7 +250,7 @@ def apply_local(
     if if_changed:
         with contextlib.suppress(NotDeployed):
             if state.deployment.get("fingerprint") == stamp and (state_dir / "outputs.json").exists():
-                return "skipped: nothing changed since the last apply"
+                return "skipped: nothing changed since the last apply, and the emulator kept the deployment"
     stack = local_stack(state_dir, endpoint_url, log)
     stack.progress = progress
     summary = stack.apply(variables)
@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     log=log,
                     progress=Heartbeat(phases),
                 )
-            phases.line("apply", f"tflocal -chdir=environments/dev apply: {summary}; full output in {log_path}")
+            phases.line("apply", f"tflocal -chdir=environments/dev apply: {summary}; output in {log_path}")
         elif args.action == "outputs":
             state.require_emulator()
             result = local_stack(args.state_dir, state.endpoint_url).run("output", plain=True)

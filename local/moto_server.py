@@ -27,6 +27,7 @@ for `local.emulator` to report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copyreg
 import datetime
 import functools
@@ -37,6 +38,7 @@ import os
 import pickle
 import re
 import sys
+import threading
 import time
 import uuid
 import weakref
@@ -280,6 +282,24 @@ def install_save_on_stop(path: Path) -> None:
     moto.server.signal_handler = stop  # type: ignore[attr-defined]
 
 
+# The services environments/dev uses, touched once at start (see warm_up).
+WARM_SERVICES = ("sts", "iam", "s3", "lambda", "firehose", "secretsmanager", "logs", "glue")
+
+
+def warm_up() -> None:
+    """Import and initialise the backends Terraform is about to call (IAM loads its AWS
+    managed policies, modules compile) while Terraform itself is still starting, instead
+    of inside its first requests."""
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    for service in WARM_SERVICES:
+        with contextlib.suppress(Exception):
+            backends = get_backend(service)  # type: ignore[call-overload]
+            account = backends[DEFAULT_ACCOUNT_ID]
+            _ = account["aws" if service in ("s3", "iam", "sts") else "us-east-1"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--state-file", type=Path)
@@ -291,6 +311,7 @@ def main() -> None:
         status = load_state(args.state_file)
         args.state_file.with_name(args.state_file.name + ".status.json").write_text(json.dumps(status) + "\n")
         install_save_on_stop(args.state_file)
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     sys.argv = [sys.argv[0], *moto_args]
     moto_main()
 
