@@ -435,7 +435,7 @@ def _until_ready(process: subprocess.Popen[str], started: float, timeout_s: floa
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
     for line in process.stdout:
-        if " ready " in line:
+        if "] ready " in line:  # the phase name, not "... venv ready"
             return time.monotonic() - started
         if time.monotonic() > deadline:
             break
