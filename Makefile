@@ -301,6 +301,7 @@ apply: tfrc $(ZIP) init ## terraform apply for ENV=dev|prod (applies the saved p
 
 .PHONY: clean
 clean: stop-local ## Remove venvs, build outputs and .local/ (the local deployment, its logs and password)
+	@if [ -d .local ]; then echo "removing .local/: the local deployment, its logs and its password are gone after this"; fi
 	rm -rf $(VENV) $(ROOT)/.venv312 $(ROOT)/.venv-run $(CHECKOV_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .terraform -type d -prune -exec rm -rf {} +

@@ -302,20 +302,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             phases.line("apply", f"tflocal -chdir=environments/dev apply: {summary}; output in {log_path}")
         elif args.action == "outputs":
-            state.require_emulator()
+            # Read from the state file: works while the emulator is stopped too.
             result = local_stack(args.state_dir, state.endpoint_url).run("output", plain=True)
             where = f"{state.endpoint_url} (state {state.state_dir}/terraform.tfstate)"
             print(f"# environments/dev applied to the local emulator at {where}")
             print(result.stdout, end="")
         else:
             state.require_emulator()
+            phases.line("destroy", "destroying the local deployment: its logs and its password go with it")
             with log_path.open("a") as log:
                 local_stack(args.state_dir, state.endpoint_url, log).destroy(state.deployment["variables"])
             for name in ("outputs.json", "deployment.json"):
                 (args.state_dir / name).unlink(missing_ok=True)
-            phases.line(
-                "destroy", f"the local deployment is destroyed (logs and password with it); output in {log_path}"
-            )
+            phases.line("destroy", f"done; `make run` deploys a new one; output in {log_path}")
     except NotDeployed as exc:
         sys.exit(str(exc))
     except TerraformFailed as exc:
