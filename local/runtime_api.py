@@ -10,9 +10,10 @@ AWS's runtime interface client (awslambdaric) drives a function by long-polling 
 Reference: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 
 Each execution environment (one runtime process) gets its own server, as in Lambda, so an
-invocation that times out can be traced to the process to kill. The client's C extension
-reads every `next` header it knows (Client-Context and Cognito-Identity included) and fails
-when one is missing, so all are sent, empty when there is nothing to say.
+invocation that times out can be traced to the process to kill. `next` carries every header
+Lambda sends, Client-Context and Cognito-Identity empty when there is nothing to say:
+awslambdaric 4.2.2 reads them all (it only fails without the deadline), and older releases
+of its C client refuse a `next` answer that lacks any of them.
 """
 
 from __future__ import annotations

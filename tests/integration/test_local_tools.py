@@ -395,6 +395,33 @@ def test_a_broken_package_fails_its_warm_up_with_the_init_error(tmp_path: Path) 
         runner.close()
 
 
+def test_next_carries_every_header_lambda_sends() -> None:
+    from local.runtime_api import Invocation, RuntimeApi
+
+    api = RuntimeApi().start()
+    try:
+        invocation = api.submit(Invocation(b'{"k":1}', 3.0, "arn:aws:lambda:us-east-1:1:function:f"))
+        connection = http.client.HTTPConnection(*api.address.split(":"), timeout=10)
+        connection.request("GET", "/2018-06-01/runtime/invocation/next")
+        answer = connection.getresponse()
+        headers = {name.lower(): value for name, value in answer.getheaders()}
+        assert (answer.status, answer.read()) == (200, b'{"k":1}')
+        assert headers["lambda-runtime-aws-request-id"] == invocation.request_id
+        assert headers["lambda-runtime-deadline-ms"] == str(invocation.deadline_ms)
+        assert headers["lambda-runtime-invoked-function-arn"] == "arn:aws:lambda:us-east-1:1:function:f"
+        assert headers["lambda-runtime-trace-id"].startswith("Root=1-")
+        assert headers["lambda-runtime-client-context"] == headers["lambda-runtime-cognito-identity"] == ""
+        path = f"/2018-06-01/runtime/invocation/{invocation.request_id}/response"
+        for body, status in ((b'"ok"', 202), (b'"again"', 400)):  # answered once only
+            connection.request("POST", path, body=body)
+            reply = connection.getresponse()
+            reply.read()
+            assert reply.status == status
+        assert invocation.done.is_set() and invocation.result == b'"ok"'
+    finally:
+        api.stop()
+
+
 # --- make logs: records as the lines that were pushed ---------------------------------------
 
 
