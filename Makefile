@@ -235,8 +235,13 @@ RUN_ARGS := --state-dir $(LOCAL) --port $(LOCAL_PORT) --emulator-port $(EMULATOR
   --python312 "$(PY312)" --runtime-dir $(RUNTIME_DIR)
 NOT_DEPLOYED := no local deployment yet: run \`make run\` (it deploys to a local emulator and serves the endpoint)
 LOCAL_TOOL = if [ ! -x $(RUN_PY) ]; then echo "$(NOT_DEPLOYED)" >&2; exit 1; fi; $(RUN_PY) -m
-# Free-form values reach the tools through the environment, so quotes in them survive.
-export LABEL GREP SINCE SQL
+# Free-form values reach the tools through the environment, unexpanded by make, so quotes
+# and $ in them survive: make query SQL="SELECT json_extract_scalar(record, '$.action') ...".
+LOKI_SQL   := $(value SQL)
+LOKI_LABEL := $(value LABEL)
+LOKI_GREP  := $(value GREP)
+LOKI_SINCE := $(value SINCE)
+export LOKI_SQL LOKI_LABEL LOKI_GREP LOKI_SINCE
 
 .PHONY: run
 run: tfrc ## Deploy to the local emulator and serve the zip at http://127.0.0.1:$(LOCAL_PORT) (Ctrl-C stops)

@@ -5,7 +5,8 @@
 
 Objects are read oldest first, gunzipped when compressed, and split into NDJSON records;
 each record is printed as `time {labels} original line`. The filters also come from the
-environment (LABEL, GREP, SINCE), which is how `make logs LABEL=env=local` passes them.
+environment (LOKI_LABEL, LOKI_GREP, LOKI_SINCE), which is how `make logs LABEL=env=local`
+passes them.
 """
 
 from __future__ import annotations
@@ -143,14 +144,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
     parser.add_argument("--count", type=int, default=20, help="show the newest N (default 20)")
     parser.add_argument("--label", action="append", default=[], help="only streams with this label: name=value")
-    parser.add_argument("--grep", default=os.environ.get("GREP", ""), help="only lines containing this text")
-    parser.add_argument("--since", default=os.environ.get("SINCE", ""), help="only entries newer than 10m, 2h, ...")
+    parser.add_argument("--grep", default=os.environ.get("LOKI_GREP", ""), help="only lines containing this text")
+    parser.add_argument(
+        "--since", default=os.environ.get("LOKI_SINCE", ""), help="only entries newer than 10m, 2h, ..."
+    )
     parser.add_argument("--follow", action="store_true", help="keep printing new records (Ctrl-C stops)")
     parser.add_argument("--raw", action="store_true", help="print the NDJSON records as stored")
     args = parser.parse_args(argv)
     state = LocalState(args.state_dir)
     try:
-        labels = parse_labels([*args.label, *([os.environ["LABEL"]] if os.environ.get("LABEL") else [])])
+        labels = parse_labels([*args.label, *([os.environ["LOKI_LABEL"]] if os.environ.get("LOKI_LABEL") else [])])
         filters = Filters(labels, args.grep, parse_since(args.since) if args.since else None)
         bucket = state.outputs["bucket_name"]
         state.require_emulator()

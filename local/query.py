@@ -1,6 +1,6 @@
 """SQL over the local bucket with DuckDB, on a view shaped like the Athena table.
 
-    SQL="SELECT count(*) FROM records" python -m local.query --state-dir .local
+    python -m local.query --state-dir .local --sql "SELECT count(*) FROM records"
     make query SQL="SELECT stream['service_name'] AS service, count(*) FROM records GROUP BY 1"
 
 DuckDB reads the NDJSON objects straight from the emulator's S3 (its httpfs extension,
@@ -104,7 +104,7 @@ def format_table(columns: list[str], rows: list[tuple[Any, ...]], width: int = 6
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
-    parser.add_argument("--sql", default=os.environ.get("SQL") or DEFAULT_SQL)
+    parser.add_argument("--sql", default=os.environ.get("LOKI_SQL") or DEFAULT_SQL)
     args = parser.parse_args(argv)
     state = LocalState(args.state_dir)
     try:
