@@ -224,7 +224,7 @@ coverage: venv ## Unit + integration + fuzz coverage of the handler package
 	$(PYTEST) tests/unit tests/integration tests/fuzz -q --cov --cov-report=term --cov-report=xml
 
 .PHONY: bench
-bench: venv ## Benchmarks (ratios measured in the same run; never fails on speed)
+bench: venv ## The README performance table: handler ratios, and make run from a fresh clone (~3 min; never fails on speed)
 	$(PY) -m bench.run
 
 # --- local stack -------------------------------------------------------------------------
@@ -244,7 +244,7 @@ LOKI_SINCE := $(value SINCE)
 export LOKI_SQL LOKI_LABEL LOKI_GREP LOKI_SINCE
 
 .PHONY: run
-run: tfrc ## Deploy to the local emulator and serve the zip at http://127.0.0.1:$(LOCAL_PORT) (Ctrl-C stops)
+run: tfrc ## Deploy to the local emulator and serve the zip at http://127.0.0.1:3100 (LOCAL_PORT; Ctrl-C stops)
 	@$(PYTHON) -m local.run $(RUN_ARGS)
 
 .PHONY: deploy-local
