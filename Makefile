@@ -147,6 +147,8 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 
 # --- build -------------------------------------------------------------------------------
 
+# Kept even when only reached through the zip's pattern rule (make would delete it).
+.PRECIOUS: build/deps-%/.installed
 build/deps-%/.installed: requirements.txt
 	rm -rf build/deps-$* && mkdir -p build/deps-$*
 	$(PYTHON) -m pip install --quiet --root-user-action=ignore --no-deps --no-compile --only-binary=:all: \
