@@ -445,6 +445,8 @@ def _until_ready(process: subprocess.Popen[str], started: float, timeout_s: floa
 def _stop(process: subprocess.Popen[str]) -> None:
     import signal
 
+    if process.poll() is not None:
+        return
     os.killpg(process.pid, signal.SIGINT)
     try:
         process.wait(timeout=30)

@@ -88,6 +88,7 @@ class ExecutionEnvironment:
         self.started = time.monotonic()
         self.init_ms: float | None = None
         self.invocations = 0
+        self._stopped = False
         env = runtime_environment(
             config,
             runtime_api=self.api.address,
@@ -144,10 +145,15 @@ class ExecutionEnvironment:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
+        if self._stopped:
+            return
+        self._stopped = True
+        # Only signal a process not yet reaped: once reaped, its pid may belong to another.
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
         self.api.stop()
 
 

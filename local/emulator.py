@@ -86,6 +86,8 @@ def spawn(port: int, log_path: Path, state_file: Path | None = None) -> subproce
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return  # already gone (and reaped: its pid may belong to another process now)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
