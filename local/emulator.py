@@ -123,6 +123,14 @@ def start(port: int, state_dir: Path) -> tuple[str, bool]:
     return f"{where}; started empty", False
 
 
+def _is_our_emulator(pid: int) -> bool:
+    """A pid file can outlive its process, and the pid be reused: check before signalling."""
+    try:
+        return b"local.moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _alive(pid: int) -> bool:
     """Whether pid still runs; reaps it when it is our own exited child (a zombie)."""
     try:
@@ -143,6 +151,9 @@ def stop(state_dir: Path) -> str:
     if not pid_file.exists():
         return "not running (nothing to stop)"
     pid = int(pid_file.read_text().split()[0])
+    if not _is_our_emulator(pid):
+        pid_file.unlink(missing_ok=True)
+        return "not running (its pid file was stale)"
     saved = state_dir / STATE_FILE
     asked_at = time.time()
     try:

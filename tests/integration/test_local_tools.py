@@ -88,6 +88,12 @@ def test_a_restarted_emulator_keeps_secrets_objects_and_functions(tmp_path: Path
         emulator.stop(tmp_path)
 
 
+def test_a_stale_pid_file_signals_nothing(tmp_path: Path) -> None:
+    (tmp_path / "emulator.pid").write_text(f"{os.getpid()} 1\n")  # this test process: not an emulator
+    assert emulator.stop(tmp_path) == "not running (its pid file was stale)"
+    assert not (tmp_path / "emulator.pid").exists()
+
+
 def test_an_unloadable_saved_state_is_set_aside_and_said_plainly(tmp_path: Path) -> None:
     (tmp_path / emulator.STATE_FILE).write_bytes(b"not a pickle")
     port = emulator.free_port()
