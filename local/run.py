@@ -7,8 +7,9 @@
 
 Standard library only: it runs before the virtualenv exists. The phases:
 
-* venv, build, runtime (in parallel): the run-path virtualenv, the deployment package for
-  this machine's architecture, and the Python 3.12 runtime client directory;
+* venv, build, init (in parallel): the run-path virtualenv, the deployment package for
+  this machine's architecture, and `terraform init`; the Python 3.12 runtime client
+  directory installs later, while the apply waits;
 * emulator: start moto (or reuse a running one), restoring its saved state;
 * apply: environments/dev with tflocal, skipped when nothing changed and the emulator
   kept the deployment;
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +72,9 @@ def tail(log: Path, lines: int = 15) -> str:
     return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
 
 
-def run_steps(steps: list[Step], logs: Path, extra: list[str], phases: Phases) -> None:
-    """Run the make targets in parallel; one phase line each as it finishes."""
+def start_steps(steps: list[Step], logs: Path, extra: list[str], phases: Phases) -> Callable[[], None]:
+    """Start the steps in parallel, one phase line each as it finishes; returns the function
+    that waits for them (and raises PhaseFailed if one failed)."""
     errors: list[str] = []
 
     def work(step: Step) -> None:
@@ -97,10 +100,14 @@ def run_steps(steps: list[Step], logs: Path, extra: list[str], phases: Phases) -
     threads = [threading.Thread(target=work, args=(step,)) for step in steps]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise PhaseFailed("\n".join(errors))
+
+    def join() -> None:
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise PhaseFailed("\n".join(errors))
+
+    return join
 
 
 def run_tool(phase: str, command: list[str], logs: Path, phases: Phases) -> None:
@@ -147,8 +154,11 @@ def main() -> None:
         Step("venv", args.venv_target, f"{venv_name} ready ({{seconds:.1f}} s)", f"{venv_name} up to date"),
         Step("build", "build-zip", f"{args.zip.name} built ({{seconds:.1f}} s)", f"{args.zip.name} up to date"),
     ]
+    # The runtime client is only needed to serve: it installs while the apply waits, off
+    # the CPU the venv and the zip need first.
+    later: list[Step] = []
     if args.python312:
-        steps.append(
+        later.append(
             Step(
                 "runtime",
                 "lambda-runtime",
@@ -184,7 +194,8 @@ def main() -> None:
         )
     )
     try:
-        run_steps(steps, logs, make_vars, phases)
+        start_steps(steps, logs, make_vars, phases)()
+        finish_later = start_steps(later, logs, make_vars, phases)
         python = args.venv_python
         common = ["--state-dir", str(state_dir), "--started-at", str(phases.started_at)]
         run_tool(
@@ -220,6 +231,7 @@ def main() -> None:
             logs,
             phases,
         )
+        finish_later()
     except PhaseFailed as failed:
         print(str(failed), file=sys.stderr)
         sys.exit(1)
