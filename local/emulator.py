@@ -170,6 +170,8 @@ def stop(state_dir: Path) -> str:
         pass
     pid_file.unlink(missing_ok=True)
     if saved.exists() and saved.stat().st_mtime >= asked_at - 1:
+        if not (state_dir / "deployment.json").exists():
+            return f"stopped (pid {pid}); its state is saved in {saved}"
         return (
             f"stopped (pid {pid}); the deployment, its logs and its password are saved in {saved} "
             "and come back with `make run`"
