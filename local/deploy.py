@@ -224,7 +224,9 @@ class Heartbeat:
         match = re.match(r"(\S+): Still (?:creating|modifying|destroying)\.\.\. \[(\w+) elapsed\]", line)
         if match:
             self.waiting_on = match.group(1)
-        if time.monotonic() - self.last >= self.every_s:
+        # Only progress lines trigger it, not the burst of summary lines at the end.
+        progress = re.search(r"(Still \w+|Creating|Modifying|Destroying|Refreshing state|Reading)\.\.\.", line)
+        if progress and time.monotonic() - self.last >= self.every_s:
             self.last = time.monotonic()
             detail = f"; waiting on {self.waiting_on}" if self.waiting_on else ""
             if "lifecycle_configuration" in self.waiting_on:
