@@ -19,27 +19,45 @@ LOCAL_PORT  ?= 3100
 EMULATOR_PORT ?= 4599
 TF_TIMEOUT  ?= 900
 
-# A second interpreter for the Lambda runtime's Python (3.12), when the machine has one.
-PY312 ?= $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
-            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
+# --- probes ---------------------------------------------------------------------------------
+# Evaluated once per make invocation (simply expanded) and exported, so the recursive
+# $(MAKE) calls inherit the answers instead of probing again. No filesystem-wide search:
+# only the usual places are looked at.
 
-# --- Terraform CLI configuration --------------------------------------------------------
-# Use an offline provider mirror when the machine has one, the public registry otherwise.
-TF_MIRROR ?= $(shell for d in /opt/tf-plugins /usr/share/terraform/providers /usr/local/share/terraform/plugins $(HOME)/.terraform.d/plugins; do \
-                [ -d $$d/registry.terraform.io/hashicorp/aws ] && { echo $$d; break; }; done)
-ifeq ($(TF_MIRROR),)
-TF_MIRROR := $(shell d=$$(find / -maxdepth 6 -path '*registry.terraform.io/hashicorp/aws' -type d 2>/dev/null | head -1); [ -n "$$d" ] && dirname $$(dirname $$(dirname $$d)) || true)
+# A second interpreter for the Lambda runtime's Python (3.12), when the machine has one.
+ifndef PY312
+PY312 := $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 endif
+export PY312
+
+# An offline Terraform provider mirror, when the machine has one (the registry otherwise).
+ifndef TF_MIRROR
+TF_MIRROR := $(shell for d in /opt/tf-plugins /usr/share/terraform/providers /usr/local/share/terraform/plugins \
+                $(HOME)/.terraform.d/plugins $(HOME)/.local/share/terraform/plugins; do \
+                [ -d $$d/registry.terraform.io/hashicorp/aws ] && { echo $$d; break; }; done)
+endif
+export TF_MIRROR
+
+# The Lambda architecture name of this machine: `make run` builds and runs that zip.
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
 TFRC := $(ROOT)/.tfcli/terraformrc
 export TF_CLI_CONFIG_FILE := $(TFRC)
 export TF_IN_AUTOMATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-ifeq ($(LAMBDA_ARCH),arm64)
-PIP_PLATFORM := manylinux2014_aarch64
-else
-PIP_PLATFORM := manylinux2014_x86_64
-endif
+# Deployment packages are named by architecture, so arm64 and x86_64 builds coexist.
+ZIP      := dist/lambda-$(LAMBDA_ARCH).zip
+HOST_ZIP := dist/lambda-$(HOST_ARCH).zip
+pip_platform = $(if $(filter arm64,$(1)),manylinux2014_aarch64,manylinux2014_x86_64)
+
+# The local tools (make run, logs, query, ...) run in the dev venv when it exists, else in
+# a lighter one with only what the run path needs (requirements-run.txt).
+RUN_VENV    := $(if $(wildcard $(VENV)/.installed),$(VENV),$(ROOT)/.venv-run)
+RUN_PY      := $(RUN_VENV)/bin/python
+# AWS's runtime interface client (and the boto3 the Lambda runtime provides) for Python 3.12.
+RUNTIME_DIR := $(ROOT)/build/lambda-runtime-py312
 
 .PHONY: help
 help: ## Show this help
@@ -56,6 +74,29 @@ $(VENV)/.installed: requirements-dev.txt requirements.txt pyproject.toml
 .PHONY: venv
 venv: $(VENV)/.installed ## Create .venv with the pinned dev requirements
 
+# requirements-run.txt is the complete pinned closure: --no-deps skips pip's resolver and
+# --no-compile the byte-compiling of moto's thousands of modules (5 s of a first `make run`);
+# the venv gets no pip of its own, the outer one installs into it.
+$(ROOT)/.venv-run/.installed: requirements-run.txt
+	@test -x $(ROOT)/.venv-run/bin/python || $(PYTHON) -m venv --without-pip $(ROOT)/.venv-run
+	$(PYTHON) -m pip --python $(ROOT)/.venv-run/bin/python install --quiet --no-deps --no-compile -r requirements-run.txt
+	@# The handler package, importable the way an editable install makes it (a .pth file),
+	@# without building one on the run path.
+	@echo "$(ROOT)/lambda" > "$$($(ROOT)/.venv-run/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/loki_ingest.pth"
+	@touch $@
+
+.PHONY: run-venv
+run-venv: $(RUN_VENV)/.installed ## Create the venv the local tools run in (.venv if it exists, else the lighter .venv-run)
+
+$(RUNTIME_DIR)/.installed: requirements-lambda-runtime.txt
+	@test -n "$(PY312)" || { echo "no Python 3.12 found (python3.12 on PATH, ~/.pyenv/versions/3.12*): install one to run the zip locally" >&2; exit 1; }
+	rm -rf $(RUNTIME_DIR)
+	$(PY312) -m pip install --quiet --root-user-action=ignore --no-deps --no-compile --target $(RUNTIME_DIR) -r requirements-lambda-runtime.txt
+	@touch $@
+
+.PHONY: lambda-runtime
+lambda-runtime: $(RUNTIME_DIR)/.installed ## Install awslambdaric (AWS's runtime interface client) for Python 3.12 into build/
+
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
@@ -68,25 +109,31 @@ $(PARLIAMENT_VENV)/.installed: requirements-parliament.txt
 	$(PARLIAMENT_VENV)/bin/python -m pip install --quiet -r requirements-parliament.txt
 	@touch $@
 
+
+# The mirror (or the registry's plugin cache) is recorded in the file's first line.
 $(TFRC):
 	@mkdir -p $(dir $@) $(ROOT)/.tfcli/plugin-cache
 	@if [ -n "$(TF_MIRROR)" ]; then \
-	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n' "$(TF_MIRROR)" > $@; \
-	  echo "terraform: using the provider mirror at $(TF_MIRROR)"; \
+	  printf '# terraform: the provider mirror at %s\nprovider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n' "$(TF_MIRROR)" "$(TF_MIRROR)" > $@; \
 	else \
-	  printf 'plugin_cache_dir = "%s"\n' "$(ROOT)/.tfcli/plugin-cache" > $@; \
-	  echo "terraform: using the public registry"; \
+	  printf '# terraform: the public registry\nplugin_cache_dir = "%s"\n' "$(ROOT)/.tfcli/plugin-cache" > $@; \
 	fi
 
 .PHONY: tfrc
 tfrc: $(TFRC)
 
 .PHONY: lock
-lock: ## Re-resolve requirements-dev.txt and requirements-checkov.txt
-	rm -rf $(ROOT)/build/lock && $(PYTHON) -m venv $(ROOT)/build/lock/dev && $(PYTHON) -m venv $(ROOT)/build/lock/ckv
+lock: ## Re-resolve requirements-dev.txt, -run.txt, -lambda-runtime.txt and -checkov.txt
+	rm -rf $(ROOT)/build/lock && $(PYTHON) -m venv $(ROOT)/build/lock/dev && $(PYTHON) -m venv $(ROOT)/build/lock/ckv \
+	  && $(PYTHON) -m venv $(ROOT)/build/lock/run
 	$(ROOT)/build/lock/dev/bin/pip install --quiet -r requirements-dev.in
 	{ echo "# Generated from requirements-dev.in: the full pinned closure for Python 3.11 and 3.12."; echo "# Regenerate: make lock"; \
 	  $(ROOT)/build/lock/dev/bin/pip freeze | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements-dev.txt
+	$(ROOT)/build/lock/run/bin/pip install --quiet -c requirements-dev.txt -r requirements-run.in
+	{ echo "# Generated from requirements-run.in with the versions pinned in requirements-dev.txt."; echo "# Regenerate: make lock"; \
+	  $(ROOT)/build/lock/run/bin/pip freeze | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements-run.txt
+	$(if $(PY312),rm -rf $(ROOT)/build/lock/rt && $(PY312) -m pip install --quiet --target $(ROOT)/build/lock/rt awslambdaric boto3==$$(grep '^boto3==' requirements-dev.txt | cut -d= -f3) \
+	  && ls $(ROOT)/build/lock/rt | sed -n 's/^\(.*\)-\([^-]*\)\.dist-info$$/\1==\2/p',)
 	$(ROOT)/build/lock/ckv/bin/pip install --quiet checkov
 	{ echo "# checkov runs in its own venv: it installs a module named hcl2 that clashes with python-hcl2."; echo "# Regenerate: make lock"; \
 	  $(ROOT)/build/lock/ckv/bin/pip freeze | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements-checkov.txt
@@ -115,33 +162,41 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 
 # --- build -------------------------------------------------------------------------------
 
-DEPS_DIR := $(ROOT)/build/deps-$(LAMBDA_ARCH)
-
-$(DEPS_DIR)/.installed: requirements.txt
-	rm -rf $(DEPS_DIR) && mkdir -p $(DEPS_DIR)
+# Kept even when only reached through the zip's pattern rule (make would delete it).
+.PRECIOUS: build/deps-%/.installed
+build/deps-%/.installed: requirements.txt
+	rm -rf build/deps-$* && mkdir -p build/deps-$*
 	$(PYTHON) -m pip install --quiet --root-user-action=ignore --no-deps --no-compile --only-binary=:all: \
-	  --platform $(PIP_PLATFORM) --implementation cp --python-version 3.12 \
-	  --target $(DEPS_DIR) -r requirements.txt
+	  --platform $(call pip_platform,$*) --implementation cp --python-version 3.12 \
+	  --target build/deps-$* -r requirements.txt
 	@touch $@
 
-.PHONY: build
-build: $(DEPS_DIR)/.installed ## Build dist/lambda.zip (reproducible: same inputs, same sha256)
-	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps $(DEPS_DIR) --output dist/lambda.zip \
+# Rebuilt whenever the handler, the runtime requirements or the build script change.
+dist/lambda-%.zip: build/deps-%/.installed $(wildcard lambda/loki_ingest/*.py) requirements.txt scripts/build_zip.py
+	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps build/deps-$* --output $@ \
 	  $(if $(PY312),--python $(PY312),)
 
-# Rebuilt whenever the handler, the runtime requirements or the build script change.
-dist/lambda.zip: $(wildcard lambda/loki_ingest/*.py) requirements.txt scripts/build_zip.py
-	@$(MAKE) build
+.PHONY: build
+build: build/deps-$(LAMBDA_ARCH)/.installed ## Build dist/lambda-<LAMBDA_ARCH>.zip (arm64 by default; reproducible)
+	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps build/deps-$(LAMBDA_ARCH) --output $(ZIP) \
+	  $(if $(PY312),--python $(PY312),)
+
+.PHONY: build-zip
+build-zip: $(ZIP)
 
 # --- tests -------------------------------------------------------------------------------
 
 PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: test
-test: venv tfrc dist/lambda.zip ## Every test: lint, unit (3.11 + 3.12), integration, fuzz, terraform, end-to-end
+# The e2e suite runs the host's zip through awslambdaric on Python 3.12 (in-process without one).
+E2E_NEEDS := $(HOST_ZIP) $(if $(PY312),$(RUNTIME_DIR)/.installed,)
+E2E_ENV   := LOKI_E2E_ZIP=$(ROOT)/$(HOST_ZIP) LOKI_E2E_ARCH=$(HOST_ARCH) LOKI_E2E_PY312=$(PY312) LOKI_E2E_RUNTIME_DIR=$(RUNTIME_DIR)
+
+test: venv tfrc $(ZIP) $(E2E_NEEDS) ## Every test: lint, unit (3.11 + 3.12), integration, fuzz, terraform, end-to-end
 	@rm -f build/test-figures.jsonl
 	@$(MAKE) lint
-	$(PYTEST) tests/unit tests/integration tests/fuzz -q -n 2 --dist loadfile
+	$(E2E_ENV) $(PYTEST) tests/unit tests/integration tests/fuzz -q -n 2 --dist loadfile
 	@$(MAKE) test-py312
 	@$(MAKE) test-terraform
 	@$(MAKE) test-e2e
@@ -152,8 +207,8 @@ test-unit: venv ## Unit tests only (fast)
 	$(PYTEST) tests/unit -q
 
 .PHONY: test-integration
-test-integration: venv ## Handler against an in-process moto server, with fault injection
-	$(PYTEST) tests/integration -q
+test-integration: venv $(E2E_NEEDS) ## Handler against a moto server with fault injection; the local tools
+	$(E2E_ENV) $(PYTEST) tests/integration -q
 
 .PHONY: test-fuzz
 test-fuzz: venv ## Fuzz the real handler (hypothesis + mutated corpus)
@@ -169,18 +224,18 @@ test-py312: ## Unit tests and the S3 round-trip property on Python 3.12 (the Lam
 	 $(ROOT)/.venv312/bin/python -m pytest tests/unit tests/integration/test_roundtrip.py -q -n 2 --dist loadfile -p no:cacheprovider
 
 .PHONY: test-terraform
-test-terraform: venv tfrc dist/lambda.zip $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## Terraform: fmt, validate, module tests and the prod root applied to moto, checkov, parliament
+test-terraform: venv tfrc $(ZIP) $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## Terraform: fmt, validate, module tests and the prod root applied to moto, checkov, parliament
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov PARLIAMENT=$(PARLIAMENT_VENV)/bin/python \
 	  $(PYTEST) tests/terraform -q -m terraform -n 3 --dist loadfile
 
 .PHONY: test-e2e
-test-e2e: venv tfrc dist/lambda.zip ## terraform apply to an emulator, real HTTP, real Loki clients, S3 read back
-	$(PYTEST) tests/e2e -q -m e2e
+test-e2e: venv tfrc $(E2E_NEEDS) ## tflocal apply to an emulator, the zip on Python 3.12, real Loki clients, S3 read back
+	$(E2E_ENV) $(PYTEST) tests/e2e -q -m e2e
 
 .PHONY: soak
-soak: venv tfrc dist/lambda.zip ## Long fault-injection and load variants
+soak: venv tfrc $(E2E_NEEDS) ## Long fault-injection and load variants
 	@rm -f build/test-figures.jsonl
-	LOKI_FUZZ_EXAMPLES=20000 LOKI_FUZZ_RANDOM=1 $(PYTEST) tests/integration tests/fuzz tests/e2e -q --run-soak -m "soak or fuzz" -p no:cacheprovider
+	$(E2E_ENV) LOKI_FUZZ_EXAMPLES=20000 LOKI_FUZZ_RANDOM=1 $(PYTEST) tests/integration tests/fuzz tests/e2e -q --run-soak -m "soak or fuzz" -p no:cacheprovider
 	@echo "Figures measured by the soak:" && cat build/test-figures.jsonl
 
 .PHONY: coverage
@@ -188,50 +243,67 @@ coverage: venv ## Unit + integration + fuzz coverage of the handler package
 	$(PYTEST) tests/unit tests/integration tests/fuzz -q --cov --cov-report=term --cov-report=xml
 
 .PHONY: bench
-bench: venv ## Benchmarks (ratios measured in the same run; never fails on speed)
+bench: venv ## The README performance table: handler ratios, and make run from a fresh clone (~3 min; never fails on speed)
 	$(PY) -m bench.run
 
 # --- local stack -------------------------------------------------------------------------
+# Every local target explains a missing piece in one line, with the command to run instead.
 
-LOCAL_TF := TF_DATA_DIR=$(LOCAL)/terraform timeout $(TF_TIMEOUT) terraform -chdir=environments/dev
-
-.PHONY: emulator
-emulator: venv ## Start the AWS emulator (moto server) in the background
-	@mkdir -p $(LOCAL)
-	$(PY) -m local.emulator start --port $(EMULATOR_PORT) --state-dir $(LOCAL)
-
-.PHONY: stop-local
-stop-local: ## Stop the emulator started by deploy-local/run
-	@if [ -x $(PY) ]; then $(PY) -m local.emulator stop --state-dir $(LOCAL); fi
-
-.PHONY: deploy-local
-deploy-local: venv tfrc dist/lambda.zip emulator ## Apply environments/dev to the local emulator and print the outputs
-	@printf 'aws_endpoint_url = "http://127.0.0.1:%s"\nenforce_tls      = false\nname             = "loki-ingest-local"\n' $(EMULATOR_PORT) > $(LOCAL)/local.tfvars
-	$(LOCAL_TF) init -input=false -reconfigure -backend-config=path=$(LOCAL)/terraform.tfstate >/dev/null
-	$(LOCAL_TF) apply -input=false -auto-approve -var-file=$(LOCAL)/local.tfvars
-	$(LOCAL_TF) output -json > $(LOCAL)/outputs.json
-	$(PY) -m local.info --state-dir $(LOCAL) --port $(LOCAL_PORT)
-
-.PHONY: destroy-local
-destroy-local: venv tfrc ## Destroy the local deployment (the emulator keeps running)
-	$(LOCAL_TF) destroy -input=false -auto-approve -var-file=$(LOCAL)/local.tfvars
+RUN_ARGS := --state-dir $(LOCAL) --port $(LOCAL_PORT) --emulator-port $(EMULATOR_PORT) \
+  --venv-python $(RUN_PY) --venv-target $(RUN_VENV)/.installed --zip $(HOST_ZIP) --arch $(HOST_ARCH) \
+  --python312 "$(PY312)" --runtime-dir $(RUNTIME_DIR)
+NOT_DEPLOYED := no local deployment yet: run \`make run\` (it deploys to a local emulator and serves the endpoint)
+LOCAL_TOOL = if [ ! -x $(RUN_PY) ]; then echo "$(NOT_DEPLOYED)" >&2; exit 1; fi; $(RUN_PY) -m
+# Free-form values reach the tools through the environment, unexpanded by make, so quotes
+# and $ in them survive: make query SQL="SELECT json_extract_scalar(record, '$.action') ...".
+LOKI_SQL   := $(value SQL)
+LOKI_LABEL := $(value LABEL)
+LOKI_GREP  := $(value GREP)
+LOKI_SINCE := $(value SINCE)
+export LOKI_SQL LOKI_LABEL LOKI_GREP LOKI_SINCE
 
 .PHONY: run
-run: deploy-local ## Serve the real handler at http://127.0.0.1:3100 against the local stack (Ctrl-C stops)
-	$(PY) -m local.server --state-dir $(LOCAL) --port $(LOCAL_PORT)
+run: tfrc ## Deploy to the local emulator and serve the zip at http://127.0.0.1:3100 (LOCAL_PORT; Ctrl-C stops)
+	@$(PYTHON) -m local.run $(RUN_ARGS)
+
+.PHONY: deploy-local
+deploy-local: tfrc ## Like `make run` without serving: emulator + tflocal apply, then how to use it
+	@$(PYTHON) -m local.run $(RUN_ARGS) --no-serve
+
+.PHONY: emulator
+emulator: run-venv ## Start the AWS emulator (moto server) in the background, restoring its saved state
+	@mkdir -p $(LOCAL)
+	@$(RUN_PY) -m local.emulator start --port $(EMULATOR_PORT) --state-dir $(LOCAL)
+
+.PHONY: stop-local
+stop-local: ## Stop the emulator; the deployment, its logs and its password are kept for the next `make run`
+	@if [ -x $(RUN_PY) ]; then $(RUN_PY) -m local.emulator stop --state-dir $(LOCAL); \
+	 else echo "emulator: not running (nothing to stop)"; fi
+
+.PHONY: destroy-local
+destroy-local: tfrc ## Destroy the local deployment: its logs and password are gone (the emulator keeps running)
+	@$(LOCAL_TOOL) local.deploy destroy --state-dir $(LOCAL)
+
+.PHONY: outputs
+outputs: ## Terraform outputs of the local deployment (its state is in .local/, not environments/dev)
+	@$(LOCAL_TOOL) local.deploy outputs --state-dir $(LOCAL)
 
 .PHONY: password
-password: venv ## Print the local deployment's password (read from the emulator's Secrets Manager)
-	@$(PY) -m local.info --state-dir $(LOCAL) --password
+password: ## Print the password of the local deployment, or of ENV=dev|prod on AWS (boto3; no AWS CLI needed)
+	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.info --env $(ENV) --password,$(LOCAL_TOOL) local.info --state-dir $(LOCAL) --password)
 
 .PHONY: load
-load: venv ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
-	$(PY) -m local.load --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT)/loki/api/v1/push \
+load: ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
+	@$(LOCAL_TOOL) local.load --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT)/loki/api/v1/push \
 	  --clients $(or $(CLIENTS),8) --pushes $(or $(PUSHES),25) --entries $(or $(ENTRIES),20)
 
 .PHONY: logs
-logs: venv ## Show the newest records that landed in the local bucket
-	@$(PY) -m local.logs --state-dir $(LOCAL) $(if $(N),--count $(N),)
+logs: ## Records in the local bucket as original lines (N=20 LABEL=k=v GREP=text SINCE=10m FOLLOW=1 RAW=1)
+	@$(LOCAL_TOOL) local.logs --state-dir $(LOCAL) $(if $(N),--count $(N),) $(if $(FOLLOW),--follow,) $(if $(RAW),--raw,)
+
+.PHONY: query
+query: ## SQL over the local bucket with DuckDB, on a view shaped like the Athena table (SQL="SELECT ...")
+	@$(LOCAL_TOOL) local.query --state-dir $(LOCAL)
 
 # --- real AWS ----------------------------------------------------------------------------
 
@@ -262,7 +334,7 @@ init: tfrc ## terraform init for ENV=dev|prod (prod reads environments/prod/back
 # dies with "Cannot apply incomplete plan". Plan into a scratch file, keep it only on success,
 # and drop any older plan first so apply never runs a plan older than the last attempt.
 .PHONY: plan
-plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real AWS (saved for make apply)
+plan: tfrc $(ZIP) init ## terraform plan for ENV=dev|prod against real AWS (saved for make apply)
 	@rm -f $(PLAN_FILE) $(PARTIAL_PLAN)
 	@terraform -chdir=$(ENV_DIR) plan -input=false -out=$(notdir $(PARTIAL_PLAN)) \
 	  || { rc=$$?; rm -f $(PARTIAL_PLAN); echo "plan failed; nothing saved for make apply"; exit $$rc; }
@@ -270,7 +342,7 @@ plan: tfrc dist/lambda.zip init ## terraform plan for ENV=dev|prod against real 
 	@echo "saved $(PLAN_FILE); review it, then: make apply ENV=$(ENV)"
 
 .PHONY: apply
-apply: tfrc dist/lambda.zip init ## terraform apply for ENV=dev|prod (applies the plan saved by make plan, once)
+apply: tfrc $(ZIP) init ## terraform apply for ENV=dev|prod (applies the plan saved by make plan, once)
 	@if [ -f $(PLAN_FILE) ]; then \
 	   rc=0; terraform -chdir=$(ENV_DIR) apply -input=false $(notdir $(PLAN_FILE)) || rc=$$?; \
 	   rm -f $(PLAN_FILE); exit $$rc; \
@@ -284,8 +356,9 @@ function-url-permission: venv ## Add the InvokeFunction statement a function URL
 	 $(PY) scripts/function_url_permission.py --function-name "$$name"
 
 .PHONY: clean
-clean: stop-local ## Remove venvs, build outputs and local state
-	rm -rf $(VENV) $(ROOT)/.venv312 $(CHECKOV_VENV) $(PARLIAMENT_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
+clean: stop-local ## Remove venvs, build outputs and .local/ (the local deployment, its logs and password)
+	@if [ -d .local ]; then echo "removing .local/: the local deployment, its logs and its password are gone after this"; fi
+	rm -rf $(VENV) $(ROOT)/.venv312 $(ROOT)/.venv-run $(CHECKOV_VENV) $(PARLIAMENT_VENV) build dist .local .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage coverage.xml
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .terraform -type d -prune -exec rm -rf {} +
 

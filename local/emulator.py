@@ -4,13 +4,16 @@
     python -m local.emulator stop --state-dir .local
 
 `start` is idempotent: if something already answers on the port (our moto, or a LocalStack
-the user runs there) it is reused. The pid file and log live in the state directory.
+the user runs there) it is reused. The pid file, the log and the saved emulator state
+(local/moto_server.py) live in the state directory: `stop` saves the state and `start`
+loads it, so the local deployment, its logs and its password survive a restart.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -20,8 +23,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from local.phases import Phases
+
 READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 60.0  # saving a state with many logs takes a moment
 ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = "emulator-state.pickle"
 
 
 def is_up(port: int, host: str = "127.0.0.1") -> bool:
@@ -44,14 +51,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spawn(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def spawn(port: int, log_path: Path, state_file: Path | None = None) -> subprocess.Popen[bytes]:
     """Start moto_server on 127.0.0.1:port in its own session; returns once it answers."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # AWS managed IAM policies (e.g. AWSXRayDaemonWriteAccess) only exist in moto on request.
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "local.moto_server",
+                *(["--state-file", str(state_file)] if state_file else []),
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -70,6 +86,8 @@ def spawn(port: int, log_path: Path) -> subprocess.Popen[bytes]:
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return  # already gone (and reaped: its pid may belong to another process now)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -80,32 +98,85 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def start(port: int, state_dir: Path) -> None:
+def start(port: int, state_dir: Path) -> tuple[str, bool]:
+    """Start (or reuse) the emulator. Returns one line saying what happened to the saved
+    state, and whether the emulator holds what it held before (reused or restored)."""
     pid_file = state_dir / "emulator.pid"
     if is_up(port):
-        print(f"emulator: already running on 127.0.0.1:{port}")
-        return
-    process = spawn(port, state_dir / "emulator.log")
+        return f"already running on 127.0.0.1:{port}; reused with everything in it", True
+    state_file = state_dir / STATE_FILE
+    status_file = state_dir / f"{STATE_FILE}.status.json"
+    status_file.unlink(missing_ok=True)
+    process = spawn(port, state_dir / "emulator.log", state_file)
     pid_file.write_text(f"{process.pid} {port}\n")
-    print(f"emulator: moto server started on 127.0.0.1:{port} (pid {process.pid}, log {state_dir / 'emulator.log'})")
+    status = json.loads(status_file.read_text()) if status_file.exists() else {}
+    where = f"moto server on 127.0.0.1:{port} (pid {process.pid}, log {state_dir / 'emulator.log'})"
+    if status.get("restored"):
+        unsaved = status.get("unsaved") or {}
+        lost = f"; not restored: {', '.join(unsaved)}" if unsaved else ""
+        return f"{where}; restored the saved state (deployment, logs, password){lost}", not unsaved
+    if "moved to" in str(status.get("reason", "")):
+        return (
+            f"{where}; the saved state could not be loaded ({status['reason']}): starting empty, so the "
+            "deployment is re-created with a new password and the earlier logs are not in it"
+        ), False
+    return f"{where}; started empty", False
 
 
-def stop(state_dir: Path) -> None:
+def _is_our_emulator(pid: int) -> bool:
+    """A pid file can outlive its process, and the pid be reused: check before signalling."""
+    try:
+        return b"local.moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    """Whether pid still runs; reaps it when it is our own exited child (a zombie)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: the kill probe below decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop(state_dir: Path) -> str:
+    """Stop the emulator we started; it saves its state on the way out."""
     pid_file = state_dir / "emulator.pid"
     if not pid_file.exists():
-        print("emulator: not running (no pid file)")
-        return
+        return "not running (nothing to stop)"
     pid = int(pid_file.read_text().split()[0])
+    if not _is_our_emulator(pid):
+        pid_file.unlink(missing_ok=True)
+        return "not running (its pid file was stale)"
+    saved = state_dir / STATE_FILE
+    asked_at = time.time()
     try:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(100):
-            os.kill(pid, 0)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                raise ProcessLookupError(pid)
             time.sleep(0.1)
         os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
+        return f"killed (pid {pid}) after {STOP_TIMEOUT_S:.0f} s without saving: the next start begins empty"
     except ProcessLookupError:
         pass
     pid_file.unlink(missing_ok=True)
-    print(f"emulator: stopped (pid {pid})")
+    if saved.exists() and saved.stat().st_mtime >= asked_at - 1:
+        if not (state_dir / "deployment.json").exists():
+            return f"stopped (pid {pid}); its state is saved in {saved}"
+        return (
+            f"stopped (pid {pid}); the deployment, its logs and its password are saved in {saved} "
+            "and come back with `make run`"
+        )
+    return f"stopped (pid {pid})"
 
 
 def main() -> None:
@@ -113,12 +184,16 @@ def main() -> None:
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("--port", type=int, default=4599)
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
+    parser.add_argument("--started-at", type=float, help="epoch seconds `make run` started (for its phase lines)")
     args = parser.parse_args()
     args.state_dir.mkdir(parents=True, exist_ok=True)
+    phases = Phases(args.started_at)
     if args.action == "start":
-        start(args.port, args.state_dir)
+        message, kept = start(args.port, args.state_dir)
+        (args.state_dir / "emulator-start.json").write_text(json.dumps({"port": args.port, "kept": kept}) + "\n")
+        phases.line("emulator", message)
     else:
-        stop(args.state_dir)
+        phases.line("emulator", stop(args.state_dir))
 
 
 if __name__ == "__main__":

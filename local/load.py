@@ -107,7 +107,7 @@ def landed_exactly_once(report: dict[str, Any]) -> bool:
 
 def main() -> None:
     from local.logs import read_records
-    from local.state import LocalState, NotDeployed
+    from local.state import LocalState, NotDeployed, answers
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
@@ -117,7 +117,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=20, help="entries per push")
     args = parser.parse_args()
     state = LocalState(args.state_dir)
+    if not answers(args.url):
+        sys.exit(f"nothing answers at {args.url}: start the endpoint with `make run` in another terminal")
     try:
+        state.require_emulator()
         auth = state.credentials()
         bucket = state.outputs["bucket_name"]
         s3 = state.client("s3")

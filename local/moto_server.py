@@ -1,19 +1,60 @@
-"""moto server with one fidelity fix, used as the local AWS emulator.
+"""moto server with the fidelity fixes and the persistence the local stack needs.
 
-moto 5.2 drops a Lambda function's LoggingConfig, so every plan after an apply would show
-`logging_config` as a change. This launcher keeps LoggingConfig (as AWS returns it) and then
-runs moto's own server entry point unchanged:
+    python -m local.moto_server --state-file .local/emulator-state.pickle -H 127.0.0.1 -p 4599
 
-    python -m local.moto_server -H 127.0.0.1 -p 4599
+Fixes, each applied before moto's own server entry point runs unchanged:
+
+* LoggingConfig: moto 5.2 drops a Lambda function's LoggingConfig, so every plan after an
+  apply would show `logging_config` as a change. It is kept, as AWS returns it.
+* Firehose S3 delivery: moto ignores `!{timestamp:...}` prefix expressions (and appends its
+  own YYYY/MM/DD/HH/), the file extension and GZIP compression. Objects are written as
+  Firehose writes them: expressions evaluated at arrival time (UTC), the default time
+  prefix only when the prefix has no timestamp expression, the configured extension, and
+  gzipped when CompressionFormat is GZIP. Local objects then have the same keys and bytes
+  layout as on AWS, and the Athena-shaped view of `make query` sees the same partitions.
+* aws:SecureTransport: moto's policy evaluation ignores the `Bool` condition operator, so
+  the module's deny-unless-TLS bucket policy denied every object request. The emulator
+  stands in for AWS's HTTPS endpoints, so requests are evaluated as having arrived over
+  TLS, and the dev root keeps its TLS-only policy locally too.
+
+Persistence: moto keeps everything in memory. With --state-file, the services' state is
+pickled there when the server is stopped (SIGTERM/SIGINT) and loaded at the next start,
+so a local deployment, the logs that landed in it and its password survive
+`make stop-local`. The outcome of the load is written next to it (<state-file>.status.json)
+for `local.emulator` to report.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import copyreg
+import datetime
 import functools
+import gzip
+import importlib
+import json
+import os
+import pickle
+import re
+import sys
+import threading
+import time
+import uuid
+import weakref
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
+import moto
+import moto.server
 from moto.awslambda import models as lambda_models
+from moto.core.base_backend import BackendDict
+from moto.firehose import models as firehose_models
+from moto.iam import access_control, policy_conditions
 from moto.server import main as moto_main
+
+STATE_FORMAT = 1
 
 
 def _logging_config(function: Any, spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -59,6 +100,221 @@ def patch_lambda_logging_config() -> None:
     cls._loki_ingest_patched = True  # type: ignore[attr-defined]
 
 
-if __name__ == "__main__":
+def _bool_equals(expected: list[str] | str, actual: str) -> bool:
+    values = expected if isinstance(expected, list) else [expected]
+    return str(actual).lower() in [str(value).lower() for value in values]
+
+
+def patch_secure_transport() -> None:
+    """Evaluate `Bool` conditions, with aws:SecureTransport true for every request, and let
+    a statement whose condition does not hold simply not apply (moto denies instead)."""
+    statement = access_control.IAMPolicyStatement
+    if getattr(statement, "_loki_ingest_patched", False):
+        return
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_equals
+    original_permitted = statement.is_action_permitted
+    check_conditions = statement._check_conditions
+
+    @functools.wraps(original_permitted)
+    def is_action_permitted(
+        self: Any,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming_condition_values: dict[str, str] | None = None,
+    ) -> access_control.PermissionResult:
+        incoming = {"aws:SecureTransport": "true", **(incoming_condition_values or {})}
+        if self._statement.get("Condition") and not check_conditions(self, incoming):
+            return access_control.PermissionResult.NEUTRAL
+        return original_permitted(self, action, resource, principal, incoming)
+
+    statement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+    statement._loki_ingest_patched = True  # type: ignore[attr-defined]
+
+
+_EXPRESSION = re.compile(r"!\{(timestamp|firehose):([^}]*)\}")
+# Java DateTimeFormatter patterns Firehose prefixes use, as strftime directives.
+_JAVA_TIME = [("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S")]
+
+
+def _java_time(pattern: str, when: datetime.datetime) -> str:
+    out = []
+    for index, part in enumerate(pattern.split("'")):
+        if index % 2:  # quoted literal
+            out.append(part)
+            continue
+        directives = part
+        for java, directive in _JAVA_TIME:
+            directives = directives.replace(java, directive)
+        out.append(when.strftime(directives))
+    return "".join(out)
+
+
+def firehose_object_key(stream: str, version: str, destination: dict[str, Any], when: datetime.datetime) -> str:
+    """The S3 key Firehose gives a delivered object:
+    https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html"""
+    prefix = destination.get("Prefix", "") or ""
+
+    def evaluate(match: re.Match[str]) -> str:
+        namespace, value = match.groups()
+        if namespace == "timestamp":
+            return _java_time(value, when)
+        if value == "random-string":
+            return uuid.uuid4().hex[:11]
+        return match.group(0)
+
+    # Without a timestamp expression Firehose appends its default UTC time prefix.
+    prefix = _EXPRESSION.sub(evaluate, prefix) if _EXPRESSION.search(prefix) else f"{prefix}{when:%Y/%m/%d/%H}/"
+    extension = destination.get("FileExtension") or (".gz" if destination.get("CompressionFormat") == "GZIP" else "")
+    return f"{prefix}{stream}-{version}-{when:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{extension}"
+
+
+def patch_firehose_s3_delivery() -> None:
+    cls = firehose_models.FirehoseBackend
+    if getattr(cls, "_loki_ingest_patched", False):
+        return
+
+    def put_s3_records(
+        self: Any, delivery_stream_name: str, version_id: str, s3_destination: dict[str, Any], records: list[Any]
+    ) -> list[dict[str, str]]:
+        bucket_name = s3_destination["BucketARN"].split(":")[-1]
+        key = firehose_object_key(delivery_stream_name, version_id, s3_destination, datetime.datetime.now(datetime.UTC))
+        data = b"".join(record["Data"] for record in records)
+        if s3_destination.get("CompressionFormat") == "GZIP":
+            data = gzip.compress(data, mtime=0)
+        firehose_models.s3_backends[self.account_id][self.partition].put_object(bucket_name, key, data)
+        return [{"RecordId": str(uuid.uuid4())} for _ in records]
+
+    cls.put_s3_records = put_s3_records  # type: ignore[method-assign]
+    cls._loki_ingest_patched = True  # type: ignore[attr-defined]
+
+
+# --- persistence ---------------------------------------------------------------------------
+
+# moto indexes Lambda functions in weak-value dictionaries, which pickle cannot handle;
+# the values are held elsewhere in the same state, so a plain dict round-trips them.
+copyreg.pickle(weakref.WeakValueDictionary, lambda d: (weakref.WeakValueDictionary, (dict(d),)))
+
+
+def _reduce_defaultdict(d: defaultdict[Any, Any]) -> tuple[Any, ...]:
+    """defaultdicts whose factory is a lambda returning an empty dict/list/set (moto's
+    Lambda aliases) pickle with that type as the factory instead."""
+    factory = d.default_factory
+    if factory is not None and getattr(factory, "__name__", "") == "<lambda>":
+        sample = factory()
+        if type(sample) in (dict, list, set) and not sample:
+            factory = type(sample)
+    return (defaultdict, (factory,), None, None, iter(d.items()))
+
+
+copyreg.pickle(defaultdict, _reduce_defaultdict)
+
+
+def _backend_dicts() -> list[BackendDict[Any]]:
+    return list(BackendDict._instances)  # type: ignore[attr-defined]
+
+
+def save_state(path: Path) -> dict[str, Any]:
+    """Pickle every service that holds state; returns what was saved and what was not."""
+    services: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    for backends in _backend_dicts():
+        if not len(backends):
+            continue
+        try:
+            data = pickle.dumps(dict(backends), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - one service that cannot be saved must not lose the rest
+            failed[backends.service_name] = f"{type(exc).__name__}: {exc}"
+            continue
+        services.append({"module": backends.backend.__module__, "service": backends.service_name, "data": data})
+    document = {"format": STATE_FORMAT, "moto": moto.__version__, "services": services, "unsaved": failed}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(path)
+    return {"saved": [s["service"] for s in services], "unsaved": failed}
+
+
+def _singleton(module_name: str, service: str) -> BackendDict[Any] | None:
+    module = importlib.import_module(module_name)
+    for value in vars(module).values():
+        if isinstance(value, BackendDict) and value.service_name == service:
+            return value
+    return None
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """Load a saved state into moto's backends. Never raises: a state that cannot be
+    loaded is moved aside and reported, and the emulator starts empty."""
+    status: dict[str, Any] = {"loaded_at": time.time(), "restored": False, "services": [], "unsaved": {}}
+    if not path.exists():
+        status["reason"] = "no saved state"
+        return status
+    try:
+        document = pickle.loads(path.read_bytes())
+        if document.get("format") != STATE_FORMAT or document.get("moto") != moto.__version__:
+            raise ValueError(f"saved by moto {document.get('moto')}, this is moto {moto.__version__}")
+        for item in document["services"]:
+            backends = _singleton(item["module"], item["service"])
+            if backends is None:
+                raise ValueError(f"no backend for {item['service']} in {item['module']}")
+            loaded = pickle.loads(item["data"])
+            backends.clear()
+            backends.update(loaded)
+            if backends not in BackendDict._instances:  # type: ignore[attr-defined]
+                BackendDict._instances.append(backends)  # type: ignore[attr-defined]
+            status["services"].append(item["service"])
+        status["unsaved"] = document.get("unsaved", {})
+        status["restored"] = True
+    except Exception as exc:  # noqa: BLE001 - report, keep the file for inspection, start empty
+        aside = path.with_suffix(".unloadable")
+        path.replace(aside)
+        status["reason"] = f"{type(exc).__name__}: {exc} (moved to {aside.name})"
+    return status
+
+
+def install_save_on_stop(path: Path) -> None:
+    def stop(signum: int, _frame: Any) -> None:
+        report = save_state(path)
+        print(f"saved emulator state to {path}: {json.dumps(report)}", flush=True)
+        os._exit(0)
+
+    # moto's main() installs its own SIGTERM/SIGINT handler from this module attribute.
+    moto.server.signal_handler = stop  # type: ignore[attr-defined]
+
+
+# The services environments/dev uses, touched once at start (see warm_up).
+WARM_SERVICES = ("sts", "iam", "s3", "lambda", "firehose", "secretsmanager", "logs", "glue")
+
+
+def warm_up() -> None:
+    """Import and initialise the backends Terraform is about to call (IAM loads its AWS
+    managed policies, modules compile) while Terraform itself is still starting, instead
+    of inside its first requests."""
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    for service in WARM_SERVICES:
+        with contextlib.suppress(Exception):
+            backends = get_backend(service)  # type: ignore[call-overload]
+            account = backends[DEFAULT_ACCOUNT_ID]
+            _ = account["aws" if service in ("s3", "iam", "sts") else "us-east-1"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--state-file", type=Path)
+    args, moto_args = parser.parse_known_args()
     patch_lambda_logging_config()
+    patch_secure_transport()
+    patch_firehose_s3_delivery()
+    if args.state_file is not None:
+        status = load_state(args.state_file)
+        args.state_file.with_name(args.state_file.name + ".status.json").write_text(json.dumps(status) + "\n")
+        install_save_on_stop(args.state_file)
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    sys.argv = [sys.argv[0], *moto_args]
     moto_main()
+
+
+if __name__ == "__main__":
+    main()

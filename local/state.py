@@ -1,10 +1,11 @@
-"""What `make deploy-local` left in .local/: Terraform outputs and the emulator endpoint."""
+"""What `make run` (or `make deploy-local`) left in .local/: the Terraform outputs, the
+emulator endpoint, and one-line explanations when something is missing."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,25 @@ REGION = "us-east-1"
 
 
 class NotDeployed(RuntimeError):
-    pass
+    """Said to the user in one line, with the command to run instead."""
+
+
+NO_DEPLOYMENT = "no local deployment yet: run `make run` (it deploys to a local emulator and serves the endpoint)"
+EMULATOR_DOWN = (
+    "the local emulator is not running: start it with `make run` "
+    "(the deployment, its logs and its password are kept across restarts)"
+)
+
+
+def answers(endpoint_url: str) -> bool:
+    """Whether something accepts connections at the endpoint's host and port."""
+    host_port = endpoint_url.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 80)), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def emulator_env(endpoint_url: str) -> dict[str, str]:
@@ -64,18 +83,26 @@ class LocalState:
     def outputs(self) -> dict[str, Any]:
         path = self.state_dir / "outputs.json"
         if not path.exists():
-            raise NotDeployed("no local deployment found: run `make deploy-local` (or `make run`) first")
+            raise NotDeployed(NO_DEPLOYMENT)
         return flatten_outputs(json.loads(path.read_text()))
 
     @property
+    def deployment(self) -> dict[str, Any]:
+        """What the last apply recorded (local/deploy.py): endpoint, inputs fingerprint."""
+        path = self.state_dir / "deployment.json"
+        if not path.exists():
+            raise NotDeployed(NO_DEPLOYMENT)
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    @property
     def endpoint_url(self) -> str:
-        tfvars = self.state_dir / "local.tfvars"
-        if not tfvars.exists():
-            raise NotDeployed("no local deployment found: run `make deploy-local` (or `make run`) first")
-        match = re.search(r'aws_endpoint_url\s*=\s*"([^"]+)"', tfvars.read_text())
-        if not match:
-            raise NotDeployed(f"{tfvars} has no aws_endpoint_url")
-        return match.group(1)
+        return str(self.deployment["endpoint_url"])
+
+    def require_emulator(self) -> None:
+        """Raise NotDeployed (one line, what to run) unless deployed and the emulator answers."""
+        if not answers(self.endpoint_url):
+            raise NotDeployed(EMULATOR_DOWN)
 
     def apply_aws_env(self) -> None:
         os.environ.update(emulator_env(self.endpoint_url))

@@ -1,4 +1,4 @@
-"""Build dist/lambda.zip byte-for-byte reproducibly.
+"""Build a deployment package (dist/lambda-<arch>.zip) byte-for-byte reproducibly.
 
 Same inputs -> same sha256, so Terraform's source_code_hash only changes when the code or
 the pinned dependencies do:

@@ -3,8 +3,9 @@
 module "loki_ingest" {
   source = "../../modules/loki-ingest"
 
-  name            = var.name
-  lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda.zip")
+  name                = var.name
+  lambda_architecture = var.lambda_architecture
+  lambda_zip_path     = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda-${var.lambda_architecture}.zip")
 
   username         = var.username
   password_version = var.password_version
@@ -18,7 +19,6 @@ module "loki_ingest" {
   force_destroy                       = true
   secret_recovery_window_days         = 0
   handler_settings                    = { previous_password_grace_seconds = 3600 }
-  enforce_tls                         = var.enforce_tls
 
   tags = {
     environment = "dev"

@@ -38,25 +38,14 @@ variable "reserved_concurrency" {
   }
 }
 
-variable "aws_endpoint_url" {
-  description = "Send every AWS call to this endpoint (a local emulator such as moto server or LocalStack at http://localhost:4566). null uses AWS."
+variable "lambda_architecture" {
+  description = "Instruction set of the function; the package defaults to the zip built for it (make build LAMBDA_ARCH=...)."
   type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
-    error_message = "aws_endpoint_url must be null or an http(s) URL."
-  }
-}
-
-variable "enforce_tls" {
-  description = "TLS-only bucket policy. Only false against an emulator that cannot evaluate aws:SecureTransport (moto)."
-  type        = bool
-  default     = true
+  default     = "arm64"
 }
 
 variable "lambda_zip_path" {
-  description = "Deployment package built by `make build`."
+  description = "Deployment package built by `make build`; null uses dist/lambda-<lambda_architecture>.zip."
   type        = string
   default     = null
 }

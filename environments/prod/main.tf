@@ -6,7 +6,7 @@ module "loki_ingest" {
   source = "../../modules/loki-ingest"
 
   name            = var.name
-  lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda.zip")
+  lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../dist/lambda-arm64.zip")
 
   username         = var.username
   password_version = var.password_version

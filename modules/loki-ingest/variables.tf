@@ -30,7 +30,7 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------
 
 variable "lambda_zip_path" {
-  description = "Path to the deployment package built by `make build` (dist/lambda.zip). Its sha256 becomes source_code_hash."
+  description = "Path to the deployment package built by `make build` (dist/lambda-<architecture>.zip). Its sha256 becomes source_code_hash."
   type        = string
 
   validation {

@@ -1,5 +1,6 @@
-"""The whole product on one machine: Terraform-created stack in the emulator, the real
-handler over real HTTP, real Loki client libraries, S3 read back line by line.
+"""The whole product on one machine: the dev root applied with tflocal to the emulator, the
+deployment package run by AWS's runtime interface client on Python 3.12 behind real HTTP,
+real Loki client libraries, S3 read back line by line and queried with SQL.
 
 Tests run in file order; the last one deletes the Firehose stream."""
 
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import time
 import urllib.error
@@ -21,8 +23,10 @@ from typing import Any
 import pytest
 
 from local.load import landed_exactly_once, run_load
+from local.query import connect, run
+from local.server import ArtifactInvoker
 from tests.conftest import ROOT, record_figures
-from tests.e2e.conftest import Deployment, Endpoint, running_endpoint
+from tests.e2e.conftest import PY312, Deployment, Endpoint, running_endpoint
 from tests.support.logproto import protobuf_push
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +81,49 @@ def test_the_password_is_in_secrets_manager_but_never_in_state_or_outputs(deploy
     assert password not in json.dumps(deployment.outputs)
 
 
+def test_the_endpoint_runs_the_zip_in_python_312_runtime_processes(deployment: Deployment, endpoint: Endpoint) -> None:
+    if not PY312:
+        pytest.skip("no Python 3.12 on this machine: the endpoint imports the handler in-process")
+    invoker = endpoint.server.invoker
+    assert isinstance(invoker, ArtifactInvoker)
+    status, _, _ = http("GET", f"{endpoint.url}/healthz")
+    assert status == 200
+    runner = invoker.runner
+    assert runner.config.handler == "loki_ingest.handler.handler"  # what Terraform configured
+    assert runner.config.variables["FIREHOSE_DELIVERYSTREAM_NAME"] == deployment.outputs["firehose_stream_name"]
+    # The handler's own structured log line, written by the runtime process (JSON log format).
+    log = (deployment.workdir / "function.log").read_text()
+    assert '"path": "/healthz"' in log or '"path":"/healthz"' in log
+
+
+def test_the_zip_has_a_cold_start_then_answers_warm(deployment: Deployment) -> None:
+    """Figures for the README (recorded, never asserted on): the first request of a new
+    execution environment, then warm requests."""
+    if not PY312:
+        pytest.skip("no Python 3.12 on this machine")
+    user, password = deployment.credentials()
+    body = json.dumps({"streams": [{"stream": {"run": "latency"}, "values": [[str(time.time_ns()), "x"]]}]}).encode()
+    headers = {"Content-Type": "application/json"}
+    with running_endpoint(deployment) as served:
+        started = time.perf_counter()
+        status, _, _ = http("POST", f"{served.url}/loki/api/v1/push", body, headers, (user, password))
+        cold_ms = (time.perf_counter() - started) * 1000
+        assert status == 200
+        warm: list[float] = []
+        for _ in range(30):
+            started = time.perf_counter()
+            assert http("POST", f"{served.url}/loki/api/v1/push", body, headers, (user, password))[0] == 200
+            warm.append((time.perf_counter() - started) * 1000)
+    record_figures(
+        "artifact latency (ms)",
+        {
+            "cold_start_first_request": round(cold_ms, 1),
+            "warm_median": round(statistics.median(warm), 1),
+            "warm_max": round(max(warm), 1),
+        },
+    )
+
+
 # --- pushes over HTTP, read back from S3 --------------------------------------------------------
 
 
@@ -113,6 +160,36 @@ def test_a_push_lands_in_s3_line_for_line(deployment: Deployment, endpoint: Endp
         assert record["stream"] == labels
         expected = json.loads(line) if line.startswith("{") else {"message": line}
         assert record["record"] == expected
+
+
+def test_sql_over_the_local_bucket_answers_like_athena(deployment: Deployment, endpoint: Endpoint) -> None:
+    """make query: DuckDB over the emulator's S3, on a view shaped like the Glue table."""
+    run_id = uuid.uuid4().hex[:12]
+    values = [
+        [str(time.time_ns() + i), json.dumps({"action": action, "status": "success"})]
+        for i, action in enumerate(["SessionsAuthenticate", "SessionsAuthenticate", "OtpsEmailSend"])
+    ]
+    body = json.dumps({"streams": [{"stream": {"service_name": "stytch", "run": run_id}, "values": values}]})
+    status, _, _ = http(
+        "POST",
+        f"{endpoint.url}/loki/api/v1/push",
+        body.encode(),
+        {"Content-Type": "application/json"},
+        deployment.credentials(),
+    )
+    assert status == 200
+    wait_for(deployment, lambda r: r["stream"].get("run") == run_id, 3)
+    database = deployment.outputs["glue_database_name"]
+    year = time.gmtime().tm_year
+    columns, rows = run(
+        connect(deployment.endpoint, deployment.outputs),
+        f"""SELECT json_extract_scalar(record, '$.action') AS action, count(*) AS events
+            FROM {database}.records
+            WHERE year = {year} AND stream['run'] = '{run_id}'
+            GROUP BY 1 ORDER BY events DESC""",
+    )
+    assert columns == ["action", "events"]
+    assert rows == [("SessionsAuthenticate", 2), ("OtpsEmailSend", 1)]
 
 
 # --- independent Loki client libraries ------------------------------------------------------
@@ -269,7 +346,7 @@ def test_parallel_clients_soak(deployment: Deployment, endpoint: Endpoint) -> No
 
 
 def test_healthz_is_healthy_then_degraded_when_the_stream_is_deleted(deployment: Deployment) -> None:
-    with running_endpoint(deployment.outputs, {"HEALTH_CACHE_TTL_SECONDS": "1"}) as served:
+    with running_endpoint(deployment, {"HEALTH_CACHE_TTL_SECONDS": "1"}) as served:
         status, _, body = http("GET", f"{served.url}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "healthy"})
         deployment.client("firehose").delete_delivery_stream(

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.terraform
 
 
 def test_module_tests_pass_against_the_emulator(moto_endpoint: str, tmp_path: Path) -> None:
-    lambda_zip = ROOT / "dist" / "lambda.zip"
+    lambda_zip = ROOT / "dist" / "lambda-arm64.zip"
     assert lambda_zip.exists(), "run `make build` first (make test does)"
     module = ROOT / "modules" / "loki-ingest"
     ok(terraform("init", "-input=false", cwd=module, data_dir=tmp_path))

@@ -132,5 +132,6 @@ def test_lambda_zip_is_byte_reproducible(tmp_path: Path) -> None:
     assert "loki_ingest/handler.py" in names
     if python:
         assert "loki_ingest/__pycache__/handler.cpython-312.pyc" in names
-    if (ROOT / "dist" / "lambda.zip").exists() and deps.exists():
-        assert sha256(first) == sha256(ROOT / "dist" / "lambda.zip"), "dist/lambda.zip is stale: run `make build`"
+    built = ROOT / "dist" / "lambda-arm64.zip"
+    if built.exists() and deps.exists():
+        assert sha256(first) == sha256(built), f"{built.name} is stale: run `make build`"
