@@ -32,6 +32,13 @@ SHAPES: dict[str, str] = {
     "streams-protobuf": "protobuf, one 1-byte entry per stream, distinct label strings",
     "escaping-json": "v1 JSON, 64 KiB text lines of control characters (6 bytes per byte escaped)",
     "control-bytes-protobuf": "protobuf, 256 KiB lines of control bytes (stored as base64)",
+    # Hostile shapes: each aims at one stage's worst case per byte.
+    "gzip-members-json": "v1 JSON, gzip with one member per 8 decompressed bytes (multi-member inflate)",
+    "labels-protobuf": "protobuf, one stream whose label string holds pairs up to the label-string cap",
+    "metadata-json": "v1 JSON, entries with 1,000 one-byte structured metadata pairs each",
+    "labels-json": "v1 JSON, one stream whose label object has a key per 15 bytes",
+    "numbers-json": "v1 JSON, a label value that is a deep array of numbers (kept as raw JSON text)",
+    "unknown-fields-protobuf": "protobuf, a push padded with 2-byte unknown varint fields",
 }
 
 
@@ -84,6 +91,33 @@ def body_for(shape: str, size: int) -> tuple[bytes, str, str | None]:
         count = max(1, size // len(line))
         raw = encode_push([('{service_name="ctl"}', [(BASE_NS + i, line, []) for i in range(count)])])
         return protobuf_push_raw(raw), "application/x-protobuf", None
+    if shape == "gzip-members-json":
+        count = max(1, (size - 64) // len('["1767225600000000000","x"],'))
+        body = _v1([({"service_name": "members"}, [(BASE_NS + i, "x") for i in range(count)])])
+        return b"".join(gzip.compress(body[i : i + 8], 1) for i in range(0, len(body), 8)), "application/json", "gzip"
+    if shape == "labels-protobuf":
+        pairs = max(1, (size - 64) // len('a="b",'))
+        raw = encode_push([("{" + 'a="b",' * pairs + "}", [(BASE_NS, "x", [])])])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
+    if shape == "metadata-json":
+        meta = {f"m{i:03d}": "v" for i in range(1000)}
+        count = max(1, size // len(json.dumps(meta, separators=(",", ":"))))
+        doc = {
+            "streams": [
+                {"stream": {"service_name": "meta"}, "values": [[str(BASE_NS + i), "x", meta] for i in range(count)]}
+            ]
+        }
+        return gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), 6), "application/json", "gzip"
+    if shape == "labels-json":
+        labels = {f"l{i:07d}": "v" for i in range(max(1, (size - 128) // 15))}
+        return gzip.compress(_v1([(labels, [(BASE_NS, "x")])]), 6), "application/json", "gzip"
+    if shape == "numbers-json":
+        numbers = "[" + ",".join(["1"] * max(1, (size - 128) // 2)) + "]"
+        body = ('{"streams":[{"stream":{"big":' + numbers + '},"values":[["1767225600000000000","x"]]}]}').encode()
+        return gzip.compress(body, 6), "application/json", "gzip"
+    if shape == "unknown-fields-protobuf":
+        raw = encode_push([('{service_name="pad"}', [(BASE_NS, "x", [])])])
+        return protobuf_push_raw(raw + b"\x78\x00" * max(1, (size - len(raw)) // 2)), "application/x-protobuf", None
     del protobuf_push
     raise KeyError(shape)
 
@@ -98,6 +132,13 @@ AT_CAPS: dict[str, int] = {
     "streams-protobuf": 10_000 * 40,
     "escaping-json": 16 * MIB,
     "control-bytes-protobuf": 16 * MIB - 64 * 1024,
+    # A function URL body is at most 6 MB (base64 counted), so ~4.4 MB of gzip members.
+    "gzip-members-json": 4 * MIB * 8 // 28,
+    "labels-protobuf": 16 * MIB - 64 * 1024,
+    "metadata-json": 16 * MIB - 64 * 1024,
+    "numbers-json": 16 * MIB - 64 * 1024,
+    "labels-json": 16 * MIB - 64 * 1024,
+    "unknown-fields-protobuf": 16 * MIB - 64 * 1024,
 }
 
 

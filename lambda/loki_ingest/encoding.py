@@ -23,6 +23,8 @@ from .wire import Bytes
 _GZIP_MAGIC = b"\x1f\x8b"
 # Inflate in slices so no single call can allocate far past the cap.
 _CHUNK = 1 << 20
+# The first input slice of a stream: an empty gzip member is 20 bytes.
+_FIRST_FEED = 64
 
 
 def identity(data: Bytes, cap: int) -> Bytes:
@@ -33,39 +35,49 @@ def identity(data: Bytes, cap: int) -> Bytes:
     return data
 
 
-def _inflate_one(data: Bytes, wbits: int, cap: int, out: bytearray, what: str) -> bytes:
-    """Inflate one stream into `out`; returns the bytes that follow the stream."""
+def _inflate_one(data: memoryview, pos: int, wbits: int, cap: int, out: bytearray, what: str) -> int:
+    """Inflate the stream that starts at `pos` into `out`; returns where the next one starts.
+
+    Input goes in in growing slices: zlib copies everything after a stream's end into
+    `unused_data`, so handing it the whole rest of a multi-member body would copy that rest
+    once per member (quadratic in the member count)."""
     inflater = zlib.decompressobj(wbits)
-    pending: Bytes = data
+    feed = _FIRST_FEED
     try:
-        while True:
-            room = cap + 1 - len(out)
-            chunk = inflater.decompress(pending, min(room, _CHUNK))
-            out += chunk
-            if len(out) > cap:
-                raise PayloadTooLarge(
-                    f"{what} body inflates past the decompressed size limit of {cap} bytes",
-                    reason="decompressed_too_large",
-                )
-            if inflater.eof:
-                return inflater.unused_data
-            pending = inflater.unconsumed_tail
-            if not pending and not chunk:
-                raise DecodeError(f"{what} body is truncated", reason="invalid_compression")
+        while pos < len(data):
+            piece = data[pos : pos + feed]
+            pos += len(piece)
+            pending: Bytes | memoryview = piece
+            while True:
+                chunk = inflater.decompress(pending, min(cap + 1 - len(out), _CHUNK))
+                out += chunk
+                if len(out) > cap:
+                    raise PayloadTooLarge(
+                        f"{what} body inflates past the decompressed size limit of {cap} bytes",
+                        reason="decompressed_too_large",
+                    )
+                if inflater.eof:
+                    return pos - len(inflater.unused_data)
+                pending = inflater.unconsumed_tail
+                if not pending:
+                    break
+            feed = min(feed * 2, _CHUNK)
     except zlib.error as exc:
         raise DecodeError(f"invalid {what} body: {exc}", reason="invalid_compression") from None
+    raise DecodeError(f"{what} body is truncated", reason="invalid_compression")
 
 
 def gunzip(data: Bytes, cap: int) -> bytearray:
     if not data:
         raise DecodeError("gzip body is empty", reason="invalid_compression")
     out = bytearray()
-    rest: Bytes = data
-    while rest:
-        if rest[:2] != _GZIP_MAGIC:
-            why = "garbage after the last member" if out else "bad header"
+    view = memoryview(data)
+    pos = 0
+    while pos < len(view):
+        if view[pos : pos + 2] != _GZIP_MAGIC:
+            why = "garbage after the last member" if pos else "bad header"
             raise DecodeError(f"invalid gzip body: {why}", reason="invalid_compression")
-        rest = _inflate_one(rest, 16 + zlib.MAX_WBITS, cap, out, "gzip")
+        pos = _inflate_one(view, pos, 16 + zlib.MAX_WBITS, cap, out, "gzip")
     return out
 
 
@@ -73,26 +85,31 @@ def inflate(data: Bytes, cap: int) -> bytearray:
     if not data:
         raise DecodeError("deflate body is empty", reason="invalid_compression")
     out = bytearray()
+    view = memoryview(data)
     try:
-        rest = _inflate_one(data, -zlib.MAX_WBITS, cap, out, "deflate")
+        end = _inflate_one(view, 0, -zlib.MAX_WBITS, cap, out, "deflate")
     except DecodeError as raw_error:
         # Not raw DEFLATE: try the zlib wrapper (RFC 1950) before giving up.
         out.clear()
         try:
-            rest = _inflate_one(data, zlib.MAX_WBITS, cap, out, "deflate")
+            end = _inflate_one(view, 0, zlib.MAX_WBITS, cap, out, "deflate")
         except DecodeError:
             raise raw_error from None
-    if rest:
+    if end != len(view):
         raise DecodeError("invalid deflate body: data after the end of the stream", reason="invalid_compression")
     return out
 
 
 def unsnappy_json(data: Bytes, cap: int) -> Bytes:
     """A JSON body marked snappy: Loki passes it through undecoded (so only plain JSON works
-    there); we also decode it when it really is a snappy block."""
-    if data.lstrip()[:1] in (b"{", b""):
+    there); we also decode it when it really is a snappy block. Snappy goes first: a block of
+    123 bytes starts with "{" too (its length varint), while plain JSON fails snappy's
+    length check within a few bytes."""
+    try:
+        decoded = snappy.decompress(data, cap)
+    except DecodeError:
         return identity(data, cap)
-    return snappy.decompress(data, cap)
+    return decoded if decoded.lstrip()[:1] == b"{" else identity(data, cap)
 
 
 Decoder = Callable[[Bytes, int], Bytes]

@@ -66,23 +66,24 @@ class App:
         logger: logging.Logger | None = None,
     ) -> None:
         self.logger = logger or configure_logging(settings.log_level)
-        self.settings = settings = self._fit_line_limit(settings, sink)
+        self._check_record_budget(settings, sink)
+        self.settings = settings
         self.tracer = tracer or Tracer(False)
         self.sink = sink
         self.auth = Authenticator(secret_source, settings)
         self.health = HealthCheck([sink.probe, self.auth.probe], settings)
 
-    def _fit_line_limit(self, settings: Settings, sink: Sink) -> Settings:
-        """Lower MAX_LINE_BYTES to what always fits one sink record with the label and metadata
-        limits (docs/record-format.md): a limit the records cannot honour would lose entries."""
+    @staticmethod
+    def _check_record_budget(settings: Settings, sink: Sink) -> None:
+        """Every entry within the limits must fit one sink record (docs/record-format.md); a
+        MAX_LINE_BYTES that cannot would refuse entries Loki accepts, so it is a configuration
+        error (the module's plan refuses it too)."""
         fits = records.max_line_bytes_that_fit(settings, sink.max_line_bytes)
-        if settings.max_line_bytes <= fits:
-            return settings
-        self.logger.warning(
-            "MAX_LINE_BYTES lowered so that every entry fits one record",
-            extra={"fields": {"configured": settings.max_line_bytes, "effective": fits}},
-        )
-        return settings.replace(max_line_bytes=fits)
+        if settings.max_line_bytes > fits:
+            raise ConfigError(
+                f"MAX_LINE_BYTES={settings.max_line_bytes} cannot fit one {sink.max_line_bytes}-byte record "
+                f"beside the label and metadata limits; at most {fits} with these limits"
+            )
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> App:

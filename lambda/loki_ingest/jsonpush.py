@@ -32,11 +32,48 @@ class _RawNumber(str):
     __slots__ = ()
 
 
+def _integer(text: str) -> int | _RawNumber:
+    # An int when str() gives the source text back (and CPython shares the small ones, so an
+    # array of digits costs no object per element); "-0" and long ones stay text.
+    return int(text) if len(text) < 19 and text != "-0" else _RawNumber(text)
+
+
+class _Duplicates(dict[str, Any]):
+    """An object with a repeated key: the dict keeps the last value, `pairs` keeps them all,
+    so no value is dropped silently (where a key must be unique the push is refused)."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    return obj if len(obj) == len(pairs) else _Duplicates(pairs)
+
+
+def _items(obj: dict[str, Any]) -> Any:
+    """Every (key, value) of a decoded object, repeated keys included."""
+    return obj.pairs if type(obj) is _Duplicates else obj.items()
+
+
+def _unique(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    if type(obj) is _Duplicates:
+        names = [name for name, _ in obj.pairs]
+        for key in keys:
+            if names.count(key) > 1:
+                raise _invalid(f'{where}: key "{key}" appears more than once')
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(parse_int=_RawNumber, parse_float=_RawNumber, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object, parse_int=_integer, parse_float=_RawNumber, parse_constant=_reject_constant
+)
 
 _TS = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _INT64_MAX_TEXT = str(INT64_MAX)
@@ -55,18 +92,18 @@ def _exact_strings(doc: Any) -> None:
     stack = [doc]
     while stack:
         node = stack.pop()
-        if type(node) is dict:
-            items = list(node.items())
+        if isinstance(node, dict):
+            items = [(exact_text(k), exact_text(v) if type(v) is str else v) for k, v in _items(node)]
             node.clear()
-            for key, value in items:
-                node[exact_text(key)] = exact_text(value) if type(value) is str else value
-                if type(value) in (dict, list):
-                    stack.append(value)
+            node.update(items)
+            if type(node) is _Duplicates:
+                node.pairs = items
+            stack.extend(value for _, value in items if isinstance(value, dict | list))
         elif type(node) is list:
             for index, value in enumerate(node):
                 if type(value) is str:
                     node[index] = exact_text(value)
-                elif type(value) in (dict, list):
+                elif isinstance(value, dict | list):
                     stack.append(value)
 
 
@@ -75,13 +112,17 @@ def _top(doc: Any, limits: Limits, entries_key: str) -> list[Any]:
     turned into the model)."""
     if not isinstance(doc, dict):
         raise _invalid('JSON body must be an object with a "streams" array')
+    _unique(doc, ("streams",), "JSON body")
     streams = doc.get("streams")
     if streams is None:
         return []
     if not isinstance(streams, list):
         raise _invalid('"streams" must be an array')
+    # Null elements are skipped (as Loki does), so they do not count.
     entries = sum(
-        len(s.get(entries_key) or ()) for s in streams if type(s) is dict and type(s.get(entries_key)) is list
+        len(values) - values.count(None)
+        for values in (s.get(entries_key) for s in streams if isinstance(s, dict))
+        if type(values) is list
     )
     limits.check(len(streams), entries)
     return streams
@@ -111,6 +152,8 @@ def _kind(value: Any) -> str:
         return "a string"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, int):
+        return "a number"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
@@ -118,39 +161,45 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _metadata(value: Any, where: str) -> Metadata:
-    if type(value) is not dict:
+def _metadata(value: Any, where: str, keep: int) -> Metadata:
+    # A repeated name keeps every value (records.py stores repeated names exactly).
+    if not isinstance(value, dict):
         raise _invalid(f"{where}: structured metadata must be an object of strings, got {_kind(value)}")
     if not value:
         return NO_METADATA
-    for name, item in value.items():
+    pairs = tuple(_items(value))
+    for name, item in pairs:
         if type(item) is not str:
             raise _invalid(f"{where}: structured metadata {name!r} must be a string, got {_kind(item)}")
-    return tuple(value.items())
+    return pairs if len(pairs) <= keep else pairs[:keep]  # Limits.keep_metadata
 
 
-def _label_value(value: Any) -> str:
-    # Loki keeps non-string label values as their raw JSON text (123 -> "123").
+def _label_value(value: Any, name: str, where: str) -> str:
+    # Loki keeps a non-string label value as its raw JSON text (123 -> "123"). Arrays and
+    # objects are refused instead: their source text is not recoverable from the parsed value.
     if isinstance(value, str):
         return str(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, int):
+        return str(value)
+    raise _invalid(f"{where}: label {name!r} must be a string (or a number, boolean or null), got {_kind(value)}")
 
 
-def _v1_labels(value: Any, where: str) -> LabelPairs:
-    if type(value) is not dict:
+def _v1_labels(value: Any, where: str, keep: int) -> LabelPairs:
+    if not isinstance(value, dict):
         raise _invalid(f'{where}: "stream" must be an object of labels, got {_kind(value)}')
     pairs: LabelPairs = []
-    for name, item in value.items():
+    # A repeated name gives repeated pairs, which validation refuses ("duplicate label name").
+    for name, item in _items(value):
         if not LEGACY_NAME.match(name):
             # Loki re-serialises JSON labels unquoted and re-parses them, so only
             # legacy names survive (docs/loki-protocol.md#json-bodies).
             raise _invalid(f"{where}: invalid label name {name[:100]!r} (must match [A-Za-z_][A-Za-z0-9_]*)")
-        text = _label_value(item)
-        if text:
+        text = _label_value(item, name, where)
+        if text and len(pairs) < keep:  # Limits.keep_labels
             pairs.append((name, text))
     return pairs
 
@@ -159,20 +208,21 @@ def decode_v1(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     streams: list[Stream] = []
     for s_index, raw in enumerate(_top(_load(body), limits, "values")):
         where = f"stream {s_index}"
-        if type(raw) is not dict:
+        if not isinstance(raw, dict):
             raise _invalid(f"{where}: must be an object, got {_kind(raw)}")
-        labels = _v1_labels(raw["stream"], where) if "stream" in raw else []
+        _unique(raw, ("stream", "values"), where)
+        labels = _v1_labels(raw["stream"], where, limits.keep_labels) if "stream" in raw else []
         values = raw.get("values")
         if values is None:
             streams.append(Stream(labels, []))
             continue
         if type(values) is not list:
             raise _invalid(f'{where}: "values" must be an array, got {_kind(values)}')
-        streams.append(Stream(labels, _v1_entries(values, where)))
+        streams.append(Stream(labels, _v1_entries(values, where, limits.keep_metadata)))
     return streams
 
 
-def _v1_entries(values: list[Any], where: str) -> list[Entry]:
+def _v1_entries(values: list[Any], where: str, keep_metadata: int) -> list[Entry]:
     entries: list[Entry] = []
     append = entries.append
     for e_index, value in enumerate(values):
@@ -201,7 +251,7 @@ def _v1_entries(values: list[Any], where: str) -> list[Entry]:
         line = value[1] if size >= 2 else ""
         if type(line) is not str:
             raise _invalid(f"{entry_where}: line must be a string, got {_kind(line)}")
-        metadata = _metadata(value[2], entry_where) if size >= 3 else NO_METADATA
+        metadata = _metadata(value[2], entry_where, keep_metadata) if size >= 3 else NO_METADATA
         append((timestamp, line, metadata))  # elements after the 3rd are ignored, as in Loki
     return entries
 
@@ -242,15 +292,16 @@ def decode_legacy(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     parsed: dict[str, LabelPairs] = {}
     for s_index, raw in enumerate(_top(_load(body), limits, "entries")):
         where = f"stream {s_index}"
-        if type(raw) is not dict:
+        if not isinstance(raw, dict):
             raise _invalid(f"{where}: must be an object, got {_kind(raw)}")
+        _unique(raw, ("labels", "entries"), where)
         label_text = raw.get("labels", "")
         if type(label_text) is not str:
             raise _invalid(f'{where}: "labels" must be a string like {{app="x"}}, got {_kind(label_text)}')
         if len(label_text) > MAX_LABELS_STRING_BYTES:
             raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB", reason="labels_too_large")
         if label_text not in parsed:
-            parsed[label_text] = parse_labels(label_text)
+            parsed[label_text] = parse_labels(label_text, limits.keep_labels)
         entries_raw = raw.get("entries")
         if entries_raw is None:
             entries_raw = []
@@ -259,26 +310,37 @@ def decode_legacy(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
         entries: list[Entry] = []
         for e_index, item in enumerate(entries_raw):
             entry_where = f"{where} entry {e_index}"
-            if type(item) is not dict:
+            if not isinstance(item, dict):
                 raise _invalid(f'{entry_where}: must be an object with "ts" and "line"')
+            _unique(item, ("ts", "line", "structuredMetadata"), entry_where)
             timestamp = parse_rfc3339(item["ts"], entry_where) if "ts" in item else MISSING_TIMESTAMP
             line = item.get("line", "")
             if type(line) is not str:
                 raise _invalid(f'{entry_where}: "line" must be a string, got {_kind(line)}')
             metadata_raw = item.get("structuredMetadata")
-            metadata = NO_METADATA if metadata_raw is None else _legacy_metadata(metadata_raw, entry_where)
+            metadata = (
+                NO_METADATA
+                if metadata_raw is None
+                else _legacy_metadata(metadata_raw, entry_where, limits.keep_metadata)
+            )
             entries.append((timestamp, line, metadata))
         streams.append(Stream(list(parsed[label_text]), entries))
     return streams
 
 
-def _legacy_metadata(value: Any, where: str) -> Metadata:
+def _legacy_metadata(value: Any, where: str, keep: int) -> Metadata:
     # The proto JSON form is a list of {"name","value"}; Loki's docs show a plain object.
     if type(value) is list:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for item in value:
-            if type(item) is not dict or type(item.get("name")) is not str or type(item.get("value", "")) is not str:
+            if (
+                not isinstance(item, dict)
+                or type(item.get("name")) is not str
+                or type(item.get("value", "")) is not str
+            ):
                 raise _invalid(f'{where}: structuredMetadata items must be {{"name": str, "value": str}}')
-            pairs.append((item["name"], item.get("value", "")))
+            _unique(item, ("name", "value"), where)
+            if len(pairs) < keep:
+                pairs.append((item["name"], item.get("value", "")))
         return tuple(pairs)
-    return _metadata(value, where)
+    return _metadata(value, where, keep)

@@ -27,8 +27,8 @@ LEGACY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOKEN = re.compile(
     r"""[ \t\r\n]*(?:
         (?P<ident>[A-Za-z_][A-Za-z0-9_:]*)
-      | (?P<dq>"(?:[^"\\\n]|\\.)*")
-      | (?P<sq>'(?:[^'\\\n]|\\.)*')
+      | (?P<dq>"[^"\\\n]*(?:\\.[^"\\\n]*)*")
+      | (?P<sq>'[^'\\\n]*(?:\\.[^'\\\n]*)*')
       | (?P<bq>`[^`]*`)
       | (?P<punct>[{}=,])
       | (?P<end>\Z)
@@ -38,6 +38,36 @@ _TOKEN = re.compile(
 
 # The shape every mainstream client sends, handled by one regex without the tokenizer.
 _SIMPLE_SET = re.compile(r'\{(?:[A-Za-z_][A-Za-z0-9_]*="[^"\\\n]*"(?:, ?|(?=\})))*\}\Z')
+_SIMPLE_MAX_CHARS = 1 << 16
+
+# The whole grammar as one regex, escapes included (Go's rules, as _unescape applies them),
+# for label strings longer than _SIMPLE_MAX_CHARS. Every repeat is possessive, so the regex
+# engine keeps no state per pair: 16 MiB are checked in a fraction of a second in constant
+# memory, where the tokenizer would take seconds.
+_WS = r"[ \t\r\n]*+"
+_HEX = "[0-9A-Fa-f]"
+_NOT_SURROGATE = "(?![dD][89a-fA-F])"
+_CODE_POINT = (
+    rf"u{_NOT_SURROGATE}{_HEX}{{4}}|U(?:0000{_NOT_SURROGATE}{_HEX}{{4}}|000[1-9A-Fa-f]{_HEX}{{4}}|0010{_HEX}{{4}})"
+)
+_COMMON_ESCAPE = rf"[abfnrtv\\]|x{_HEX}{{2}}|[0-3][0-7]{{2}}|{_CODE_POINT}"
+_DQ_CHARS = rf'(?:[^"\\\n]|\\(?:{_COMMON_ESCAPE}|"))'
+_SQ_CHARS = rf"(?:[^'\\\n]|\\(?:{_COMMON_ESCAPE}|'))"
+_QUOTED = rf'"{_DQ_CHARS}*+"|\'{_SQ_CHARS}*+\'|`[^`]*+`'
+_QUOTED_NAME = rf'"{_DQ_CHARS}++"|\'{_SQ_CHARS}++\'|`[^`]++`'
+_EMPTY = r"\"\"|''|``"
+_NAME = "[A-Za-z_][A-Za-z0-9_]*+"
+_METRIC = "[A-Za-z_][A-Za-z0-9_:]*+"
+_ITEM = rf"(?:(?:{_NAME}|{_QUOTED_NAME}){_WS}={_WS}(?:{_QUOTED})|(?:{_QUOTED}))"
+_WHOLE = re.compile(
+    rf"{_WS}(?:{_METRIC}{_WS})?(?:\{{{_WS}(?:{_ITEM}{_WS}(?:,{_WS}{_ITEM}{_WS})*+(?:,{_WS})?)?\}}{_WS})?\Z"
+)
+_LEADING_METRIC = re.compile(rf"{_WS}({_METRIC})")
+# Runs of empty-valued items, which are dropped: skipped in C, not one Python step each.
+_EMPTY_ITEMS = re.compile(rf"(?:{_WS}(?:(?:{_NAME}|{_QUOTED_NAME}){_WS}={_WS}(?:{_EMPTY})|(?:{_EMPTY})){_WS},)*+")
+_ONE_ITEM = re.compile(
+    rf"{_WS}(?:(?P<name>{_NAME}|{_QUOTED_NAME}){_WS}={_WS}(?P<value>{_QUOTED})|(?P<bare>{_QUOTED})){_WS},?"
+)
 _SIMPLE_PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="([^"\\\n]*)"')
 
 _SIMPLE_ESCAPES = {
@@ -113,81 +143,147 @@ def _string_value(kind: str, token: str, original: str) -> str:
     return _unescape(token[1:-1], token[0], original)
 
 
-def parse(text: str) -> LabelPairs:
+def parse(text: str, max_pairs: int | None = None) -> LabelPairs:
     """Parse a label string into (name, value) pairs, dropping empty values like Loki.
 
-    Raises DecodeError (400 for the whole request, as in Loki) on any syntax error.
+    Raises DecodeError (400 for the whole request, as in Loki) on any syntax error. With
+    `max_pairs`, pairs after the first `max_pairs` are checked but not kept: the caller picks a
+    number past which validation refuses the stream anyway, so a huge label string costs its
+    parse time but not a tuple per pair.
     """
-    if _SIMPLE_SET.match(text):
-        return [(n, v) for n, v in _SIMPLE_PAIR.findall(text) if v]
-    return [(n, v) for n, v in _parse_general(text) if v]
-
-
-def _parse_general(text: str) -> LabelPairs:
-    tokens = _tokens(text)
-    pairs: LabelPairs = []
-    i = 0
-    if tokens[0][0] == "ident":
-        pairs.append(("__name__", tokens[0][1]))
-        i = 1
-    if tokens[i][0] == "end":
+    keep = len(text) if max_pairs is None else max_pairs
+    # The one-regex path keeps backtracking state per pair: only for strings of a sane size.
+    if len(text) <= _SIMPLE_MAX_CHARS and _SIMPLE_SET.match(text):
+        pairs: LabelPairs = []
+        for match in _SIMPLE_PAIR.finditer(text):
+            if match.group(2):
+                if len(pairs) == keep:
+                    break
+                pairs.append((match.group(1), match.group(2)))
         return pairs
-    if tokens[i][1] != "{":
-        raise _fail(text, f"unexpected {tokens[i][1]!r}, expected '{{'")
-    i += 1
-    while tokens[i][1] != "}":
-        kind, value = tokens[i]
-        if kind in _STRINGS and tokens[i + 1][1] != "=":
+    if len(text) > _SIMPLE_MAX_CHARS:
+        return _parse_long(text, keep)
+    return _parse_general(text, keep)
+
+
+def _parse_long(text: str, keep: int) -> LabelPairs:
+    """A long label string: _WHOLE checks all of it, then only the kept pairs are extracted."""
+    if not _WHOLE.match(text):
+        raise _fail(text, "syntax error (a label string this long is checked as a whole)")
+    pairs: LabelPairs = []
+    pos = 0
+    metric = _LEADING_METRIC.match(text)
+    if metric:
+        if keep:
+            pairs.append(("__name__", metric.group(1)))
+        pos = metric.end()
+    brace = text.find("{", pos)
+    if brace < 0:
+        return pairs
+    pos = brace + 1
+    while len(pairs) < keep:
+        pos = _EMPTY_ITEMS.match(text, pos).end()  # type: ignore[union-attr]  # matches the empty string
+        item = _ONE_ITEM.match(text, pos)
+        if item is None:
+            break
+        pos = item.end()
+        name_token, value_token, bare = item.group("name", "value", "bare")
+        if bare is not None:
+            name, value = "__name__", _token_text(bare, text)
+        else:
+            name, value = _token_text(name_token, text), _token_text(value_token, text)
+        if value:
+            pairs.append((name, value))
+    return pairs
+
+
+def _token_text(token: str, text: str) -> str:
+    """The text of a name or string token that _WHOLE has already checked."""
+    if token[0] in "\"'`":
+        return _string_value({'"': "dq", "'": "sq", "`": "bq"}[token[0]], token, text)
+    return token
+
+
+class _Tokens:
+    """The tokens of a label string, one at a time with one token of look-ahead (a list of
+    every token would cost far more memory than the string)."""
+
+    __slots__ = ("ahead", "pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.ahead: tuple[str, str] | None = None
+
+    def peek(self) -> tuple[str, str]:
+        if self.ahead is None:
+            self.ahead = self._read()
+        return self.ahead
+
+    def next(self) -> tuple[str, str]:
+        token = self.peek()
+        self.ahead = None
+        return token
+
+    def _read(self) -> tuple[str, str]:
+        text = self.text
+        match = _TOKEN.match(text, self.pos)
+        if match is None:
+            bad = text[self.pos :].lstrip(" \t\r\n")[:1]
+            if bad in ('"', "'", "`"):
+                raise _fail(text, "unterminated quoted string")
+            raise _fail(text, f"unexpected character {bad!r}")
+        kind = match.lastgroup or "end"
+        self.pos = match.end()
+        return kind, match.group(kind) or ""
+
+
+def _parse_general(text: str, keep: int) -> LabelPairs:
+    tokens = _Tokens(text)
+    pairs: LabelPairs = []
+
+    def add(name: str, value: str) -> None:
+        if value and len(pairs) < keep:
+            pairs.append((name, value))
+
+    kind, value = tokens.next()
+    if kind == "ident":
+        add("__name__", value)
+        kind, value = tokens.next()
+    if kind == "end":
+        return pairs
+    if value != "{":
+        raise _fail(text, f"unexpected {value!r}, expected '{{'")
+    kind, value = tokens.next()
+    while value != "}" or kind != "punct":
+        if kind in _STRINGS and tokens.peek()[1] != "=":
             # A bare quoted string is the metric name.
-            pairs.append(("__name__", _string_value(kind, value, text)))
-            i += 1
+            add("__name__", _string_value(kind, value, text))
         elif kind in _STRINGS or kind == "ident":
             name = _string_value(kind, value, text) if kind in _STRINGS else value
             if kind == "ident" and ":" in name:
                 raise _fail(text, f"invalid label name {name!r}")
             if not name:
                 raise _fail(text, "empty label name")
-            if tokens[i + 1][1] != "=":
+            if tokens.next()[1] != "=":
                 raise _fail(text, f"expected '=' after label name {name!r}")
-            v_kind, v_value = tokens[i + 2]
+            v_kind, v_value = tokens.next()
             if v_kind not in _STRINGS:
                 raise _fail(text, f"label {name!r} needs a quoted value")
-            pairs.append((name, _string_value(v_kind, v_value, text)))
-            i += 3
+            add(name, _string_value(v_kind, v_value, text))
         else:
             raise _fail(text, f"unexpected {value or 'end of input'!r} where a label name was expected")
-        separator = tokens[i][1]
-        if separator == ",":
-            i += 1
-        elif separator != "}":
+        s_kind, separator = tokens.next()
+        if separator == "," and s_kind == "punct":
+            kind, value = tokens.next()
+        elif separator == "}" and s_kind == "punct":
+            break
+        else:
             raise _fail(text, f"expected ',' or '}}', got {separator or 'end of input'!r}")
-    i += 1
-    if tokens[i][0] != "end":
-        raise _fail(text, f"unexpected {tokens[i][1]!r} after '}}'")
+    kind, value = tokens.next()
+    if kind != "end":
+        raise _fail(text, f"unexpected {value!r} after '}}'")
     return pairs
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    length = len(text)
-    while True:
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            bad = text[pos:].lstrip(" \t\r\n")[:1]
-            if bad in ('"', "'", "`"):
-                raise _fail(text, "unterminated quoted string")
-            raise _fail(text, f"unexpected character {bad!r}")
-        kind = match.lastgroup or "end"
-        value = match.group(kind) or ""
-        tokens.append((kind, value))
-        if kind == "end":
-            # Pad so look-ahead never runs off the list.
-            tokens.append(("end", ""))
-            return tokens
-        pos = match.end()
-        if pos > length:  # pragma: no cover - defensive
-            raise _fail(text, "unexpected end of input")
 
 
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}

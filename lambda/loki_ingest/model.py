@@ -43,10 +43,16 @@ class Stream(NamedTuple):
 
 class Limits(NamedTuple):
     """Caps on one push, checked while decoding so that a push beyond them gets its 413 before
-    the expensive stages run (the caps bound every push's CPU time and memory)."""
+    the expensive stages run (the caps bound every push's CPU time and memory).
+
+    `keep_labels` and `keep_metadata` are how many label pairs per stream and metadata pairs
+    per entry a decoder keeps: one more than validation can accept, so a stream or entry
+    with more is still refused (by validation, like Loki), but costs no memory per extra pair."""
 
     max_streams: int
     max_entries: int
+    keep_labels: int = 1 << 62
+    keep_metadata: int = 1 << 62
 
     def check(self, streams: int, entries: int) -> None:
         if streams > self.max_streams:

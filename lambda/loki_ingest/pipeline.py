@@ -69,7 +69,14 @@ def ingest(
             content_type=request.header("content-type"),
             content_encoding=request.header("content-encoding"),
             max_decompressed_bytes=settings.max_decompressed_bytes,
-            limits=Limits(settings.max_streams_per_push, settings.max_entries_per_push),
+            limits=Limits(
+                settings.max_streams_per_push,
+                settings.max_entries_per_push,
+                # Past max_label_names + 1 (service_name is not counted) a label set has too
+                # many names or a duplicate: either way validation refuses it.
+                keep_labels=settings.max_label_names + 2,
+                keep_metadata=settings.max_metadata_entries + 1,
+            ),
         )
     outcome.streams = len(streams)
     outcome.entries = sum(len(s.entries) for s in streams)

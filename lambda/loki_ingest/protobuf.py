@@ -24,6 +24,7 @@ from .wire import MAX_LABELS_STRING_BYTES, Bytes
 _MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
 _MAX_SECONDS = 253_402_300_800  # 10000-01-01T00:00:00Z (exclusive)
 _U64 = 1 << 64
+MAX_GROUP_DEPTH = 10_000
 
 WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_EGROUP, WIRE_I32 = 0, 1, 2, 3, 4, 5
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I32"}
@@ -77,17 +78,24 @@ def skip_field(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) 
     elif wire == WIRE_I32:
         i += 4
     elif wire == WIRE_SGROUP:
-        # Skip nested fields until the matching end-group tag.
-        while True:
+        # Skip to the matching end-group tag, without recursion: nesting is only bounded by
+        # the body otherwise. Go's protobuf runtime refuses more than 10,000 levels too.
+        open_groups = [field]
+        while open_groups:
             key, i = read_varint(buf, i, end, where)
             inner_field, inner_wire = key >> 3, key & 7
             if inner_field == 0:
                 raise wire_error(where, "field number 0 inside a group")
             if inner_wire == WIRE_EGROUP:
-                if inner_field != field:
+                if inner_field != open_groups.pop():
                     raise wire_error(where, "mismatched end-group tag")
-                return i
-            i = skip_field(buf, i, end, inner_field, inner_wire, where)
+            elif inner_wire == WIRE_SGROUP:
+                if len(open_groups) >= MAX_GROUP_DEPTH:
+                    raise wire_error(where, f"groups nested deeper than {MAX_GROUP_DEPTH}")
+                open_groups.append(inner_field)
+            else:
+                i = skip_field(buf, i, end, inner_field, inner_wire, where)
+        return i
     else:
         raise wire_error(where, f"illegal wire type {wire} for field {field}")
     if i > end:
@@ -155,7 +163,7 @@ def _stream(
             if len(entries) >= room:
                 raise limits.too_many_entries()
             start, stop = read_length(buf, i, end, where)
-            entries.append(_entry(buf, start, stop, where))
+            entries.append(_entry(buf, start, stop, where, limits.keep_metadata))
             i = stop
         elif field == 1:
             if wire != WIRE_LEN:
@@ -171,11 +179,11 @@ def _stream(
             i = skip_field(buf, i, end, field, wire, where)
     labels = labels_cache.get(label_text)
     if labels is None:
-        labels = labels_cache[label_text] = parse_labels(label_text)
+        labels = labels_cache[label_text] = parse_labels(label_text, limits.keep_labels)
     return Stream(list(labels), entries)
 
 
-def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
+def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int) -> Entry:
     timestamp = MISSING_TIMESTAMP
     line = ""
     metadata: list[tuple[str, str]] | None = None
@@ -198,7 +206,9 @@ def _entry(buf: Bytes, i: int, end: int, where: str) -> Entry:
             start, stop = read_length(buf, i, end, where)
             if metadata is None:
                 metadata = []
-            metadata.append(_label_pair(buf, start, stop, where))
+            pair = _label_pair(buf, start, stop, where)  # checked even when not kept
+            if len(metadata) < keep_metadata:
+                metadata.append(pair)
             i = stop
         elif field in (1, 2, 4) and wire != WIRE_LEN:
             raise wrong_wire(f"{where} entry", field, wire)

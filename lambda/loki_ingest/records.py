@@ -31,8 +31,10 @@ distinct second: only the line-dependent parts are computed per entry.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from base64 import b64encode
 from binascii import hexlify
 from collections.abc import Callable, Iterable
@@ -45,10 +47,12 @@ from .settings import Settings
 from .validate import ValidStream
 from .wire import NS_PER_SECOND
 
-#: Limits of Jackson's default StreamReadConstraints (2.15+), which Athena's JSON SerDe and
-#: Trino's json functions use: deeper or longer-numbered objects are stored as text instead.
+#: Limits of Jackson's default StreamReadConstraints (2.15+; the name length since 2.16),
+#: which Athena's JSON SerDe and Trino's json functions use: a line beyond them is stored as
+#: text instead, a label or metadata name beyond them only in the exact base64 lists.
 MAX_JSON_DEPTH = 500
 MAX_JSON_NUMBER_CHARS = 1000
+MAX_JSON_NAME_CHARS = 50_000
 
 _JSON_WHITESPACE = " \t\r\n"  # RFC 8259 "ws"
 _CONTROL_BYTES = bytes(range(32))  # must be escaped inside JSON strings (RFC 8259)
@@ -63,7 +67,15 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         raise _NotStrict("duplicate key")
+    for key in obj:
+        if len(key) > MAX_JSON_NAME_CHARS // 2 and _java_chars(key) > MAX_JSON_NAME_CHARS:
+            raise _NotStrict("name too long")
     return obj
+
+
+def _java_chars(text: str) -> int:
+    """Length in UTF-16 code units, which is how Jackson counts."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def _strict_number(text: str) -> Any:
@@ -113,15 +125,15 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _depth(body: str) -> int:
+    """The nesting depth of a valid JSON text: brackets outside strings, counted at C speed."""
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", body))
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
 
 def json_object_span(line: str) -> tuple[int, int] | None:
@@ -147,11 +159,11 @@ def json_object_span(line: str) -> tuple[int, int] | None:
         return None
     # Cheapest test first: a one-character search runs at memchr speed, a longer one does not.
     if "\\" in body and ("\\ud" in body or "\\uD" in body) and _has_lone_surrogate(obj):
-        return None  # a lone surrogate escape is valid RFC 8259 syntax but not valid I-JSON
+        return None  # a lone surrogate escape is valid RFC 8259 syntax but not valid Unicode
     if (
         len(body) > 2 * MAX_JSON_DEPTH
         and body.count("{") + body.count("[") > MAX_JSON_DEPTH
-        and _depth(obj) > MAX_JSON_DEPTH
+        and _depth(body) > MAX_JSON_DEPTH
     ):
         return None
     return start, end
@@ -171,6 +183,12 @@ def _message(line: str, line_bytes: bytes) -> bytes:
             line_bytes = line_bytes.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
         return b'{"message":"' + line_bytes + b'"}'
     return b'{"message":' + _string(line) + b"}"
+
+
+def _name_too_long(name: str) -> bool:
+    """A name longer than Jackson reads (only in the base64 lists then; one test per pair
+    costs a len() unless the name is long)."""
+    return len(name) > MAX_JSON_NAME_CHARS // 2 and _java_chars(_readable(name)) > MAX_JSON_NAME_CHARS
 
 
 def _readable(text: str) -> str:
@@ -196,12 +214,14 @@ def _pairs(pairs: Metadata, *, unique_names: bool) -> tuple[bytes, bytes | None]
         return _EMPTY_OBJECT, None
     try:
         body = ",".join(f"{encode_basestring(n)}:{encode_basestring(v)}" for n, v in pairs).encode()
-        exact = unique_names or len({n for n, _ in pairs}) == len(pairs)
+        exact = (unique_names or len({n for n, _ in pairs}) == len(pairs)) and not any(
+            _name_too_long(n) for n, _ in pairs
+        )
     except UnicodeEncodeError:
         exact = False
     if exact:
         return b"{" + body + b"}", None
-    readable = {_readable(n): _readable(v) for n, v in pairs}
+    readable = {_readable(n): _readable(v) for n, v in pairs if not _name_too_long(n)}
     shown = ",".join(f"{encode_basestring(n)}:{encode_basestring(v)}" for n, v in readable.items()).encode()
     listed = b",".join(b'["' + _b64(n) + b'","' + _b64(v) + b'"]' for n, v in pairs)
     return b"{" + shown + b"}", b"[" + listed + b"]"
@@ -370,12 +390,12 @@ def _b64_len(size: int) -> int:
 
 #: Bytes of a record in its most compact form apart from the line and the pairs: timestamps
 #: at their longest, the field names, an id, the empty objects and lists, and the longest tenant.
-_FIXED_BYTES = len(
+RECORD_FIXED_BYTES = len(
     _RECORD
     % (
         b'{"timestamp":"' + b"0001-01-01T00:00:00.",
         999_999_999,
-        -(1 << 63),
+        -62_135_596_800_000_000_000,  # 0001-01-01 in nanoseconds: the longest a protobuf time gets
         _EMPTY_OBJECT,
         _EMPTY_OBJECT,
         _EMPTY_OBJECT,
@@ -401,7 +421,7 @@ def worst_case_record_bytes(
     # Metadata: at most `entries` pairs sharing `bytes` bytes; base64 of n bytes is at most
     # 4n/3 + 8/3, so each pair adds at most 6 bytes of rounding.
     metadata = max_metadata_entries * (pair + 6) + -(-4 * max_metadata_bytes // 3)
-    return _FIXED_BYTES + _b64_len(max_line_bytes) + labels + metadata
+    return RECORD_FIXED_BYTES + _b64_len(max_line_bytes) + labels + metadata
 
 
 def max_line_bytes_that_fit(settings: Settings, max_record_bytes: int) -> int:

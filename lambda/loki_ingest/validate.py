@@ -36,6 +36,10 @@ def _utf8_len(text: str) -> int:
     return len(exact_bytes(text))
 
 
+def _as_sent(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    return exact_bytes(pair[0]), exact_bytes(pair[1])
+
+
 #: (kind, message) of a refused stream or entry.
 Problem = tuple[str, str]
 
@@ -47,7 +51,11 @@ def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: S
             return "duplicate_label", f"stream '{shown}' has duplicate label name: '{current}'"
     counted = len(names) - ("service_name" in names)
     if counted > settings.max_label_names:
-        return "too_many_labels", f"stream '{shown}' has {counted} label names; limit {settings.max_label_names}"
+        # Decoders keep max_label_names + 2 labels (model.Limits): more may have been sent.
+        at_least = "at least " if len(names) >= settings.max_label_names + 2 else ""
+        return "too_many_labels", (
+            f"stream '{shown}' has {at_least}{counted} label names; limit {settings.max_label_names}"
+        )
     for name, value in labels:
         if _utf8_len(name) > settings.max_label_name_bytes:
             return "label_name_too_long", f"stream '{shown}' has label name too long: '{name[:64]}...'"
@@ -72,6 +80,10 @@ def validate(
         if not stream.entries:
             continue  # Loki skips empty streams silently
         labels = tuple(sorted(stream.labels))
+        if not all(name.isascii() for name, _ in labels):
+            # Loki sorts names as Go strings, by bytes; a name holding bytes that are not
+            # UTF-8 (surrogate escapes, model.py) sorts differently by code point.
+            labels = tuple(sorted(labels, key=_as_sent))
         cached = canonical_cache.get(labels)
         if cached is None:
             shown = canonical(labels)
@@ -108,9 +120,10 @@ def _entry_problem(
         )
     if metadata:
         if len(metadata) > settings.max_metadata_entries:
+            # Decoders keep max_metadata_entries + 1 pairs (model.Limits): more may have been sent.
             return "too_many_metadata", (
                 f"stream '{shown}' has too many structured metadata labels: "
-                f"'{len(metadata)}', limit: '{settings.max_metadata_entries}'"
+                f"at least '{len(metadata)}', limit: '{settings.max_metadata_entries}'"
             )
         metadata_size = sum(_utf8_len(n) + _utf8_len(v) for n, v in metadata)
         if metadata_size > settings.max_metadata_bytes:

@@ -203,8 +203,37 @@ variable "handler_settings" {
     error_message = "handler_settings values must not be negative."
   }
   validation {
-    condition     = alltrue([for name, value in var.handler_settings : value == null || try(floor(value) == value, false) || endswith(name, "_timeout_seconds")])
+    condition     = alltrue([for name, value in var.handler_settings : value == null || try(floor(value) == value, false) || contains(local.handler_fractional_settings, name)])
     error_message = "handler_settings values must be whole numbers (only the Firehose timeouts take fractions)."
+  }
+  validation {
+    # Every entry within the limits must fit one Firehose record (docs/record-format.md), or
+    # the handler refuses to start: records.worst_case_record_bytes with the defaults filled in
+    # (line and pairs as base64; each pair adds `["",""],`, each metadata pair 6 bytes of rounding).
+    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
+      try(local.record_fixed_bytes + 4 * ceil(s.max_line_bytes / 3)
+        + (s.max_label_names + 1) * (8 + 4 * ceil(s.max_label_name_bytes / 3) + 4 * ceil(s.max_label_value_bytes / 3))
+      + s.max_metadata_entries * 14 + ceil(4 * s.max_metadata_bytes / 3) <= local.firehose_max_record_bytes, true)
+    ])
+    error_message = "handler_settings: an entry at max_line_bytes with labels and structured metadata at their limits would not fit one 1,000 KiB Firehose record; lower max_line_bytes (651522 fits beside the default label and metadata limits) or the label and metadata limits."
+  }
+  validation {
+    # Peak memory of a push is at most ~17 bytes per decompressed byte (`make bench`, the
+    # "labels-json" shape) over a ~100 MB runtime with boto3; Lambda kills a function that
+    # runs out of memory, and the client would retry the same push forever.
+    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
+      try(s.max_decompressed_bytes * 18 <= (var.lambda_memory_mb - 100) * 1048576, true)
+    ])
+    error_message = "handler_settings.max_decompressed_bytes needs about 18 bytes of memory per byte above a 100 MB runtime: raise lambda_memory_mb or lower max_decompressed_bytes to at most (lambda_memory_mb - 100) MiB / 18."
+  }
+  validation {
+    # The handler calls Firehose only while one call's connect and read timeouts plus
+    # deadline_safety_ms are left of the invocation; 2 s more leave room for auth and decoding.
+    # Otherwise every push would be answered 503 without a single attempt.
+    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
+      try(s.firehose_connect_timeout_seconds + s.firehose_read_timeout_seconds + s.deadline_safety_ms / 1000 + 2 <= var.lambda_timeout_seconds, true)
+    ])
+    error_message = "handler_settings: firehose_connect_timeout_seconds + firehose_read_timeout_seconds + deadline_safety_ms / 1000 + 2 s must not exceed lambda_timeout_seconds, or no push would ever reach Firehose."
   }
   validation {
     condition     = var.handler_settings.success_status_code == null || contains([200, 204], coalesce(var.handler_settings.success_status_code, 200))
@@ -259,8 +288,8 @@ variable "handler_settings" {
   }
   validation {
     condition = alltrue([for value in [var.handler_settings.auth_refresh_min_interval_seconds, var.handler_settings.health_cache_ttl_seconds] :
-    value == null || try(value <= 3600, false)])
-    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 0 and 3600."
+    value == null || try(value >= 1 && value <= 3600, false)])
+    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 1 and 3600."
   }
   validation {
     condition     = var.handler_settings.secret_max_staleness_seconds == null || try(var.handler_settings.secret_max_staleness_seconds <= 604800, false)

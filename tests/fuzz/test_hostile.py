@@ -18,7 +18,7 @@ import pytest
 
 from bench.cost import billed_bytes
 from loki_ingest import reader
-from loki_ingest.settings import Settings
+from loki_ingest.settings import ConfigError, Settings
 from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 from tests.support.otlp import parse_status
@@ -172,7 +172,7 @@ def test_a_huge_label_set_rejects_only_that_stream(harness: Harness) -> None:
     labels = {f"label_{i}": "v" for i in range(10_000)}
     body = v1_body([(labels, [[str(NOW_NS), "big"]]), ({"app": "ok"}, [[str(NOW_NS), "kept"]])])
     status, answer = harness.json(event(body=body))
-    assert status == 400 and "10000 label names; limit 15" in answer["errors"][0]
+    assert status == 400 and "has at least 17 label names; limit 15" in answer["errors"][0]
     assert [r["record"]["message"] for r in harness.firehose.records()] == ["kept"]
 
 
@@ -189,12 +189,17 @@ def test_a_1_mb_line_is_rejected_by_default_and_the_rest_delivered(harness: Harn
     assert [r["record"]["message"] for r in harness.firehose.records()] == ["small"]
 
 
+def test_a_line_limit_that_cannot_fit_one_record_is_a_configuration_error(make_app: Callable[..., Harness]) -> None:
+    # 651,522 is what fits beside the default label, metadata and tenant limits.
+    with pytest.raises(ConfigError, match="at most 651522 with these limits"):
+        make_app(max_line_bytes=651_523)
+
+
 def test_a_line_at_the_largest_limit_that_fits_is_delivered_whole_whatever_its_bytes(
     make_app: Callable[..., Harness],
 ) -> None:
-    app = make_app(max_line_bytes=1_019_904)  # more than fits beside the label and metadata limits
-    limit = app.app.settings.max_line_bytes
-    assert limit == 651_522  # lowered at start-up (defaults for labels, metadata and the tenant)
+    limit = 651_522
+    app = make_app(max_line_bytes=limit)
     lines = ["y" * limit, "\x01" * limit]  # plain, and escaping to 6x (stored as base64)
     body = v1_body([({"app": "x"}, [[str(NOW_NS + i), line] for i, line in enumerate(lines)])])
     status, answer = app.json(event(body=body))
@@ -265,3 +270,19 @@ def test_a_body_over_the_function_url_limit_is_413(harness: Harness) -> None:
     body = protobuf_push([('{app="x"}', [(NOW_NS, "z" * (7 * MIB), [])])])
     result = harness(event(body=body + b"\0" * (7 * MIB), content_type="application/x-protobuf"))
     assert result["statusCode"] == 413
+
+
+def test_a_stream_with_a_million_labels_is_refused_and_the_rest_delivered(harness: Harness) -> None:
+    huge = "{" + ", ".join(f'l{i}="v"' for i in range(1_000_000)) + "}"
+    body = protobuf_push([(huge, [(NOW_NS, "lost", [])]), ('{app="ok"}', [(NOW_NS, "kept", [])])])
+    status, answer = harness.json(event(body=body, content_type="application/x-protobuf"))
+    assert status == 400 and answer["count"] == 1 and "label names; limit 15" in answer["errors"][0]
+    assert [r["record"]["message"] for r in harness.firehose.records()] == ["kept"]
+
+
+def test_an_entry_with_100000_metadata_pairs_is_refused_and_the_rest_delivered(harness: Harness) -> None:
+    pairs = [("m", "v")] * 100_000
+    body = protobuf_push([('{app="x"}', [(NOW_NS, "lost", pairs), (NOW_NS + 1, "kept", [])])])
+    status, answer = harness.json(event(body=body, content_type="application/x-protobuf"))
+    assert status == 400 and answer["count"] == 1 and "too many structured metadata" in answer["errors"][0]
+    assert [r["record"]["message"] for r in harness.firehose.records()] == ["kept"]

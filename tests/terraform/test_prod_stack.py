@@ -360,9 +360,13 @@ def test_the_cli_fallback_command_only_uses_add_permission_parameters(prod: Prod
     shape = botocore.session.get_session().get_service_model("lambda").operation_model("AddPermission").input_shape
     given: dict[str, str | bool] = {}
     words = command[3:]
+    region = None
     while words:
         flag = words.pop(0)
         assert flag.startswith("--"), command
+        if flag == "--region":  # the CLI's global option: the function's region, not the profile's
+            region = words.pop(0)
+            continue
         member = "".join(part.capitalize() for part in flag[2:].split("-"))
         assert member in shape.members, f"{flag} is not an AddPermission parameter"
         boolean = shape.members[member].type_name == "boolean"
@@ -374,6 +378,7 @@ def test_the_cli_fallback_command_only_uses_add_permission_parameters(prod: Prod
         "Principal": "*",
         "InvokedViaFunctionUrl": True,
     }
+    assert region == prod.outputs["loki_ingest"]["function_arn"].split(":")[3]
 
 
 # --- defect 6 and the rest of the state -------------------------------------------------------

@@ -6,7 +6,10 @@ import gzip
 import tracemalloc
 import zlib
 
+import cramjam
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loki_ingest.encoding import PROTOBUF_ENCODINGS, decoder
 from loki_ingest.errors import BadRequest, DecodeError, PayloadTooLarge
@@ -119,3 +122,61 @@ def test_body_exactly_at_the_cap_is_accepted_and_one_byte_over_is_413() -> None:
         decode_content_encoding(gzip.compress(data + b"y"), "gzip", 4096)
     with pytest.raises(PayloadTooLarge):
         decode_content_encoding(data + b"y", None, 4096)
+
+
+@given(
+    parts=st.lists(st.binary(max_size=3000), min_size=1, max_size=12),
+    levels=st.lists(st.integers(0, 9), min_size=12, max_size=12),
+)
+@settings(max_examples=150, deadline=None)
+def test_gzip_members_of_any_sizes_decode_to_their_concatenation(parts: list[bytes], levels: list[int]) -> None:
+    # Members end at every offset of the growing input slices the decoder feeds zlib.
+    body = b"".join(gzip.compress(part, levels[i]) for i, part in enumerate(parts))
+    assert bytes(decode_content_encoding(body, "gzip", CAP)) == b"".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(gzip.compress(b"a" * 5000) + gzip.compress(b"b" * 5000)[:-3], "truncated", id="last-member-cut"),
+        pytest.param(gzip.compress(b"a" * 5000) + b"\x1f", "garbage after the last member", id="half-magic"),
+        pytest.param(gzip.compress(b"a") * 3 + b"\x00" * 30, "garbage after the last member", id="zero-padding"),
+    ],
+)
+def test_a_bad_member_after_good_ones_is_400(body: bytes, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        decode_content_encoding(body, "gzip", CAP)
+
+
+def test_100000_empty_gzip_members_decode_with_one_small_copy_each() -> None:
+    # zlib copies all input after a member's end into unused_data; fed the whole rest of the
+    # body each time, 2 MB of 20-byte members would copy ~100 GB. Count the bytes zlib is given.
+    body = gzip.compress(b"", 1) * 100_000
+    fed = 0
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, wbits: int) -> None:
+            self.inner = real(wbits)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            nonlocal fed
+            fed += len(data)
+            return self.inner.decompress(data, max_length)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zlib, "decompressobj", Counting)
+        assert decode_content_encoding(body, "gzip", CAP) == b""
+    assert fed < 100 * len(body)
+
+
+def test_a_snappy_json_body_that_starts_with_a_brace_is_decoded() -> None:
+    # A 123-byte document compresses to a block whose length varint is "{".
+    doc = b'{"streams":[{"stream":{"a":"b"},"values":[["1","' + b"x" * 69 + b'"]]}]}'
+    block = bytes(cramjam.snappy.compress_raw(doc))
+    assert len(doc) == 123 and block[:1] == b"{"
+    assert bytes(decoder("snappy")(block, CAP)) == doc
+    assert bytes(decoder("snappy")(doc, CAP)) == doc  # plain JSON still passes through, as in Loki

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import pytest
 
 from loki_ingest.errors import DecodeError, PayloadTooLarge
 from loki_ingest.jsonpush import decode_legacy, decode_v1, parse_rfc3339
-from loki_ingest.model import MISSING_TIMESTAMP
+from loki_ingest.model import MISSING_TIMESTAMP, Limits
 
 TS = "1570818238000000000"
 
@@ -44,6 +45,31 @@ ACCEPTED = [
         b'{"streams":[{"stream":{"n":123,"f":1.50,"t":true,"z":null},"values":[["1","x"]]}]}',
         [([("n", "123"), ("f", "1.50"), ("t", "true"), ("z", "null")], [(1, "x", ())])],
         id="non-string-label-values-kept-as-raw-text",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":-0,"b":12345678901234567890123,"c":1E+2,"d":-7},"values":[["1","x"]]}]}',
+        [([("a", "-0"), ("b", "12345678901234567890123"), ("c", "1E+2"), ("d", "-7")], [(1, "x", ())])],
+        id="number-label-values-keep-their-exact-source-text",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"1","a":"2"},"values":[["1","x"]]}]}',
+        [([("a", "1"), ("a", "2")], [(1, "x", ())])],
+        id="repeated-label-names-kept-for-validation-to-refuse",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"b"},"values":[["1","x",{"m":"1","m":"2"}]]}]}',
+        [([("a", "b")], [(1, "x", (("m", "1"), ("m", "2")))])],
+        id="repeated-metadata-names-keep-every-value",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"b"},"values":[["1","x",{"m":"\\ud800","m":"2"}]]}]}',
+        [([("a", "b")], [(1, "x", (("m", "\udced\udca0\udc80"), ("m", "2")))])],
+        id="repeated-metadata-names-with-a-lone-surrogate",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"b"},"values":[["1","x"]],"other":1,"other":2}]}',
+        [([("a", "b")], [(1, "x", ())])],
+        id="repeated-unknown-keys-ignored",
     ),
     pytest.param(
         v1([{"stream": {"a": "", "b": "c"}, "values": [[TS, "x"]]}]),
@@ -150,6 +176,19 @@ REJECTED = [
         v1([{"stream": {"a": "b"}, "values": [[TS, "x", {"n": 1}]]}]), "must be a string", id="metadata-number-value"
     ),
     pytest.param(b'{"streams":[]} {"streams":[]}', "Extra data", id="second-document-not-ignored"),
+    pytest.param(b'{"streams":[],"streams":[]}', 'key "streams" appears more than once', id="repeated-streams"),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"b"},"values":[["1","x"]],"values":[]}]}',
+        'stream 0: key "values" appears more than once',
+        id="repeated-values",
+    ),
+    pytest.param(
+        b'{"streams":[{"stream":{"a":"b"},"stream":{"c":"d"},"values":[]}]}',
+        'key "stream" appears more than once',
+        id="repeated-stream",
+    ),
+    pytest.param(v1([{"stream": {"a": [1, 2]}, "values": []}]), "label 'a' must be a string", id="array-label-value"),
+    pytest.param(v1([{"stream": {"a": {"b": 1}}, "values": []}]), "got an object", id="object-label-value"),
     pytest.param(b'{"streams":[{"values":[["1", NaN]]}]}', "invalid JSON", id="nan-token"),
     pytest.param(b'\xff{"streams":[]}', "not valid UTF-8", id="invalid-utf8"),
     pytest.param(b'{"streams":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "invalid JSON", id="deep-nesting"),
@@ -232,3 +271,43 @@ def test_legacy_labels_over_16_mib_are_413() -> None:
 )
 def test_rfc3339_keeps_nanoseconds_exactly(text: str, expected: int) -> None:
     assert parse_rfc3339(text, "test") == expected
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pytest.param(b'{"streams":[{"labels":"{}","entries":[],"entries":[]}]}', id="repeated-entries"),
+        pytest.param(b'{"streams":[{"labels":"{a=\\"b\\"}","labels":"{}","entries":[]}]}', id="repeated-labels"),
+        pytest.param(
+            b'{"streams":[{"labels":"{}","entries":[{"ts":"2020-01-01T00:00:00Z","line":"a","line":"b"}]}]}',
+            id="repeated-line",
+        ),
+        pytest.param(
+            b'{"streams":[{"labels":"{}","entries":[{"line":"a","structuredMetadata":[{"name":"n","name":"m"}]}]}]}',
+            id="repeated-metadata-item-name",
+        ),
+    ],
+)
+def test_legacy_refuses_a_repeated_key_that_would_drop_a_value(doc: bytes) -> None:
+    with pytest.raises(DecodeError, match="appears more than once"):
+        decode_legacy(doc)
+
+
+def test_null_entries_do_not_count_toward_the_entry_cap() -> None:
+    values = [None] * 10 + [[TS, "x"]] * 5
+    assert len(decode_v1(v1([{"stream": {"a": "b"}, "values": values}]), Limits(10, 5))[0].entries) == 5
+    with pytest.raises(PayloadTooLarge):
+        decode_v1(v1([{"stream": {"a": "b"}, "values": [*values, [TS, "y"]]}]), Limits(10, 5))
+
+
+def test_an_array_of_small_numbers_in_a_label_value_costs_no_object_per_number() -> None:
+    # Refused anyway (arrays are not label values); the parse must not cost ~60 bytes a digit.
+    body = b'{"streams":[{"stream":{"a":[' + b"1," * 500_000 + b'1]},"values":[]}]}'
+    tracemalloc.start()
+    try:
+        with pytest.raises(DecodeError, match="must be a string"):
+            decode_v1(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * len(body)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from typing import Any
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loki_ingest.errors import DecodeError
-from loki_ingest.labels import canonical, go_quote, parse
+from loki_ingest.labels import _parse_general, _parse_long, canonical, go_quote, parse
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,157 @@ def test_arbitrary_text_parses_or_raises_decode_error(text: str) -> None:
     except DecodeError:
         return
     assert all(isinstance(n, str) and isinstance(v, str) and v for n, v in result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("{" + 'a="b", ' * 1000 + "}", id="simple"),
+        pytest.param("{" + "a='b', " * 1000 + "}", id="general"),
+        pytest.param("m{" + 'a="", b="c", ' * 1000 + "}", id="general-with-metric-name-and-empty-values"),
+    ],
+)
+def test_pairs_past_max_pairs_are_checked_but_not_kept(text: str) -> None:
+    full = parse(text)
+    assert parse(text, 5) == full[:5] and len(full) > 5
+    with pytest.raises(DecodeError):
+        parse(text[:-1] + "x}", 5)  # a syntax error after the kept pairs is still a 400
+
+
+def test_a_huge_label_string_costs_memory_for_the_kept_pairs_only() -> None:
+    text = "{" + "a='b'," * 300_000 + "}"
+    tracemalloc.start()
+    try:
+        assert len(parse(text, 17)) == 17
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(text) // 4
+
+
+_PIECES = [
+    "{",
+    "}",
+    ",",
+    "=",
+    " ",
+    "\t",
+    "\n",
+    "a",
+    "b_1",
+    "m:x",
+    ":",
+    '"',
+    "'",
+    "`",
+    '""',
+    "''",
+    "``",
+    '"v"',
+    "'v'",
+    "`v`",
+    '"x y"',
+    "\\",
+    "\\n",
+    "\\x41",
+    "\\101",
+    "\\400",
+    "\\u00e9",
+    "\\ud800",
+    "\\U0001F600",
+    "\\U00110000",
+    "\\'",
+    '\\"',
+    "\\q",
+    "é",
+    "\U0001f600",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.integers(0, 4))
+def test_the_long_string_parser_agrees_with_the_tokenizer(pieces: list[str], keep: int) -> None:
+    text = "".join(pieces)
+
+    def outcome(parser: Any) -> object:
+        try:
+            return parser(text, keep)
+        except DecodeError:
+            return "error"
+
+    assert outcome(_parse_long) == outcome(_parse_general)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True), st.text(max_size=6)), max_size=6)
+)
+def test_the_long_string_parser_agrees_on_well_formed_sets(pairs: list[tuple[str, str]]) -> None:
+    text = "{" + ", ".join(f"{name}={go_quote(value)}" for name, value in pairs) + "}"
+    assert _parse_long(text, 99) == _parse_general(text, 99) == [(n, v) for n, v in pairs if v]
+
+
+def test_a_label_string_over_64_kib_is_parsed_as_a_whole() -> None:
+    padded = "{" + " " * 70_000 + 'a="b", ' + 'c="", ' * 20_000 + "'d'=`e`}"
+    assert parse(padded) == [("a", "b"), ("d", "e")]
+    with pytest.raises(DecodeError, match="checked as a whole"):
+        parse(padded[:-1])
+
+
+_CONTENT = st.lists(
+    st.sampled_from(
+        [
+            "v",
+            " ",
+            "é",
+            "\\n",
+            "\\x41",
+            "\\xZ1",
+            "\\101",
+            "\\400",
+            "\\777",
+            "\\u00e9",
+            "\\ud800",
+            "\\uDFFF",
+            "\\U0001F600",
+            "\\U0000d800",
+            "\\U00110000",
+            "\\U0010FFFF",
+            "\\'",
+            '\\"',
+            "\\q",
+            "\\",
+            "\\\\",
+            "\n",
+            "`",
+        ]
+    ),
+    max_size=4,
+).map("".join)
+_STRING = st.builds(lambda quote, content: quote + content + quote, st.sampled_from(['"', "'", "`"]), _CONTENT)
+_WS = st.sampled_from(["", " ", "\t\n"])
+_NAME = st.one_of(st.sampled_from(["a", "b_1", "m:x", "1a", ""]), _STRING)
+_ITEM = st.one_of(
+    st.builds(lambda n, w1, w2, v: n + w1 + "=" + w2 + v, _NAME, _WS, _WS, _STRING),
+    _STRING,
+    st.sampled_from(["a", "=", ""]),
+)
+_LABEL_STRING = st.builds(
+    lambda metric, items, sep, trail: metric + "{" + sep.join(items) + trail + "}",
+    st.sampled_from(["", "m", "m:x ", " ", "1"]),
+    st.lists(_ITEM, max_size=4),
+    st.sampled_from([",", ", ", " , "]),
+    st.sampled_from(["", ",", ",,", " "]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_LABEL_STRING, st.integers(0, 4))
+def test_the_long_string_parser_agrees_with_the_tokenizer_on_label_shaped_strings(text: str, keep: int) -> None:
+    def outcome(parser: Any) -> object:
+        try:
+            return parser(text, keep)
+        except DecodeError:
+            return "error"
+
+    assert outcome(_parse_long) == outcome(_parse_general)

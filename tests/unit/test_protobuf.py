@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from loki_ingest.errors import DecodeError, PayloadTooLarge
 from loki_ingest.labels import canonical
-from loki_ingest.model import MISSING_TIMESTAMP
+from loki_ingest.model import MISSING_TIMESTAMP, Limits
 from loki_ingest.protobuf import decode_push_request
 from loki_ingest.snappy import decompress
 from tests.support.logproto import encode_push, protobuf_push
@@ -147,6 +147,8 @@ CORRUPT = [
     pytest.param(key(5, 6) + b"x", "illegal wire type", id="wire-type-6"),
     pytest.param(key(5, 4), "illegal wire type", id="stray-end-group"),
     pytest.param(key(5, 3) + key(1, 0) + varint(1) + key(6, 4), "mismatched end-group", id="mismatched-group"),
+    pytest.param(key(5, 3) * 10_001 + key(5, 4) * 10_001, "nested deeper than 10000", id="groups-10001-deep"),
+    pytest.param(key(5, 3) * 200_000, "groups nested deeper", id="groups-200000-deep-unclosed"),
     pytest.param(b"\x0a", "truncated varint", id="truncated-length"),
     pytest.param(b"\x0a\x05\x0a\x01", "past the end", id="truncated-message"),
     pytest.param(key(5, 0) + b"\xff\xff", "truncated varint", id="truncated-varint"),
@@ -217,3 +219,23 @@ def test_truncating_a_valid_message_anywhere_never_crashes(draw: st.DataObject) 
     cut = draw.draw(st.integers(min_value=0, max_value=len(body) - 1))
     with contextlib.suppress(DecodeError):
         decode_push_request(body[:cut])
+
+
+def test_groups_nested_10000_deep_are_skipped_without_recursion() -> None:
+    body = key(5, 3) * 10_000 + key(5, 4) * 10_000 + stream('{a="b"}', entry(ld(2, b"x")))
+    assert [s.labels for s in decode_push_request(body)] == [[("a", "b")]]
+
+
+def test_metadata_pairs_past_the_keep_limit_are_checked_but_not_kept() -> None:
+    pair = ld(3, ld(1, b"n") + ld(2, b"v"))
+    body = stream("{}", entry(ld(2, b"x") + pair * 1000))
+    limits = Limits(10, 10, keep_metadata=4)
+    assert decode_push_request(body, limits)[0].entries[0][2] == (("n", "v"),) * 4
+    with pytest.raises(DecodeError, match="wrong wire type"):
+        decode_push_request(stream("{}", entry(pair * 1000 + ld(3, key(1, 0) + varint(0)))), limits)
+
+
+def test_label_pairs_past_the_keep_limit_are_not_kept() -> None:
+    labels = "{" + ", ".join(f'l{i}="v"' for i in range(100)) + "}"
+    decoded = decode_push_request(stream(labels, entry(ld(2, b"x"))), Limits(10, 10, keep_labels=17))
+    assert decoded[0].labels == [(f"l{i}", "v") for i in range(17)]

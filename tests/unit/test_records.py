@@ -236,8 +236,13 @@ def test_the_worst_case_entry_within_the_default_limits_fits_one_record() -> Non
     labels = tuple(sorted((n, "\x01" * settings.max_label_value_bytes) for n in names))
     share = settings.max_metadata_bytes // settings.max_metadata_entries
     metadata = tuple((f"{i:03d}", "\x02" * (share - 3)) for i in range(settings.max_metadata_entries))
-    (record,) = records_for((-(1 << 62), "\udcff" * fits, metadata), labels=labels)
-    assert len(record) <= RECORD_LIMIT
+    # The longest timestamp a push can carry (protobuf, 0001-01-01) and the longest tenant.
+    year_one = -62_135_596_800_000_000_000
+    stream = ValidStream(labels, str(labels), [(year_one, "\udcff" * fits, metadata)])
+    rejections = Rejections()
+    (record,) = build([stream], rejections, RECORD_LIMIT, tenant="t" * 150).lines
+    assert not rejections and len(record) <= RECORD_LIMIT
+    assert reader.parse(record)["timestamp"] == "0001-01-01T00:00:00.000000000Z"
 
 
 def test_an_entry_that_cannot_fit_even_compacted_is_rejected_not_split() -> None:
@@ -274,3 +279,31 @@ def test_the_same_entry_from_two_tenants_gets_two_ids() -> None:
         (line,) = build([stream], Rejections(), RECORD_LIMIT, tenant=tenant).lines
         ids.add(json.loads(line)["id"])
     assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    ("line", "fmt"),
+    [
+        pytest.param('{"a":"' + "[" * 600 + '"}', "json", id="brackets-inside-strings-do-not-count"),
+        pytest.param('{"a":"\\"' + "[" * 600 + '"}', "json", id="brackets-after-an-escaped-quote"),
+        pytest.param('{"a":' + "[" * 499 + "]" * 499 + "}", "json", id="500-levels"),
+        pytest.param('{"a":' + "[" * 500 + "]" * 500 + "}", "text", id="501-levels"),
+        pytest.param('{"' + "k" * 50_000 + '":1}', "json", id="50000-character-key"),
+        pytest.param('{"' + "k" * 50_001 + '":1}', "text", id="50001-character-key"),
+        pytest.param('{"' + "\U0001f600" * 25_001 + '":1}', "text", id="key-over-50000-utf16-units"),
+    ],
+)
+def test_json_lines_beyond_jacksons_limits_are_stored_as_text(line: str, fmt: str) -> None:
+    (record,) = records_for((1, line, ()))
+    assert json.loads(record)["format"] == fmt
+    assert reader.original_line(record) == line.encode()
+
+
+def test_names_longer_than_jackson_reads_are_only_in_the_base64_lists() -> None:
+    long_name = "m" * 50_001
+    labels = (("a", "b"), ("l" * 50_001, "v"))
+    (record,) = records_for((1, "x", ((long_name, "1"), ("short", "2"))), labels=labels)
+    doc = json.loads(record)
+    assert doc["stream"] == {"a": "b"} and doc["metadata"] == {"short": "2"}
+    assert reader.original_labels(record) == [(n.encode(), v.encode()) for n, v in labels]
+    assert reader.original_metadata(record) == [(long_name.encode(), b"1"), (b"short", b"2")]

@@ -116,3 +116,11 @@ def test_labels_are_sorted_and_rendered_canonically() -> None:
     result = run([one([(1, "x", ())], [("z", "1"), ("a.b", "2"), ("m", "3")])], make_settings())
     assert result.streams[0].labels == (("a.b", "2"), ("m", "3"), ("z", "1"))
     assert result.streams[0].canonical == '{"a.b"="2", m="3", z="1"}'
+
+
+def test_label_names_sort_by_the_bytes_sent_as_in_go() -> None:
+    # "\udcff" is the byte 0xFF (not UTF-8); by code point it would sort before U+1F600
+    # (bytes F0 9F 98 80), by bytes (Go, Loki) after it.
+    labels = [("\udcff", "a"), ("\U0001f600", "b"), ("z", "c")]
+    result = run([Stream(labels, [(NOW_NS, "x", ())])], make_settings())
+    assert [name for name, _ in result.streams[0].labels] == ["z", "\U0001f600", "\udcff"]

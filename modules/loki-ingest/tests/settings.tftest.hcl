@@ -398,3 +398,65 @@ run "firehose_read_timeout_seconds_above_maximum_is_refused" {
   }
   expect_failures = [var.handler_settings]
 }
+
+run "max_line_bytes_that_fits_one_record_is_accepted" {
+  command = plan
+  variables {
+    handler_settings = { max_line_bytes = 651522 }
+  }
+}
+
+run "max_line_bytes_one_over_what_fits_one_record_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_line_bytes = 651523 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "firehose_timeouts_that_leave_no_attempt_within_the_function_timeout_are_refused" {
+  command = plan
+  variables {
+    lambda_timeout_seconds = 8
+    handler_settings       = { firehose_read_timeout_seconds = 4 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "the_shortest_function_timeout_with_default_firehose_timeouts_is_accepted" {
+  command = plan
+  variables {
+    lambda_timeout_seconds = 8
+  }
+}
+
+run "a_memory_size_too_small_for_the_decompressed_cap_is_refused" {
+  command = plan
+  variables {
+    lambda_memory_mb = 256
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "a_small_memory_size_with_a_lower_decompressed_cap_is_accepted" {
+  command = plan
+  variables {
+    lambda_memory_mb = 256
+    handler_settings = { max_decompressed_bytes = 8388608 }
+  }
+}
+
+run "fractional_firehose_connect_timeout_seconds_is_accepted" {
+  command = plan
+  variables {
+    handler_settings = { firehose_connect_timeout_seconds = 1.25 }
+  }
+}
+
+run "fractional_max_entries_per_push_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_entries_per_push = 50000.5 }
+  }
+  expect_failures = [var.handler_settings]
+}
