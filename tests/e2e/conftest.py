@@ -25,6 +25,7 @@ from local.emulator import free_port
 from local.logs import read_records
 from local.server import FunctionUrlServer, open_invoker, serve_in_thread
 from local.state import emulator_client, emulator_env, flatten_outputs, read_credentials
+from loki_ingest import reader
 from tests.conftest import ROOT, record_figures
 
 ZIP = Path(os.environ.get("LOKI_E2E_ZIP") or ROOT / "dist" / f"lambda-{host_architecture()}.zip")
@@ -96,11 +97,42 @@ def deployment(moto_endpoint: str, aws_env: None, tmp_path_factory: pytest.TempP
     }
     deployment.apply("apply")
     yield deployment
+    audit_every_landed_line(deployment, workdir / "landed.ndjson")
     stack.destroy(deployment.variables)
     state = json.loads(deployment.state_path.read_text())
     assert state.get("resources", []) == [], "destroy left resources in state"
     record_figures("terraform timings (s)", deployment.timings)
     log.close()
+
+
+def audit_every_landed_line(deployment: Deployment, copy: Path) -> None:
+    """After the whole suite: every line of every object the session's pushes left in S3 is a
+    record the reader parses strictly and reads back, and DuckDB's JSON reader (independent of
+    ours) parses every one of them too and sees the same fields."""
+    import duckdb
+
+    landed = read_records(deployment.client("s3"), deployment.outputs["bucket_name"])
+    lines = [line for _, line in landed]
+    ours = []
+    for line in lines:
+        ours.append(reader.parse(line))  # strict JSON, UTF-8, no duplicate keys, no lone surrogates
+        for read_back in (reader.original_line, reader.original_labels, reader.original_metadata):
+            read_back(line)  # raises on a record that does not give its original back
+    copy.write_bytes(b"".join(line + b"\n" for line in lines))
+    rows = (
+        duckdb.connect()
+        .sql(
+            f"SELECT timestamp_ns, id, format, json(record) FROM read_json('{copy}', format='newline_delimited', "
+            "columns={timestamp_ns: 'VARCHAR', id: 'VARCHAR', format: 'VARCHAR', record: 'JSON'})"
+        )
+        .fetchall()
+    )
+    assert len(rows) == len(ours) > 0
+    for (timestamp_ns, record_id, fmt, record), doc in zip(rows, ours, strict=True):
+        assert (timestamp_ns, record_id, fmt) == (doc["timestamp_ns"], doc["id"], doc["format"])
+        assert json.loads(record) == doc["record"]
+    objects = len({key for key, _ in landed})
+    record_figures("e2e objects read back by the reader and DuckDB", {"objects": objects, "lines": len(lines)})
 
 
 @dataclass
