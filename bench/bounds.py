@@ -39,6 +39,8 @@ SHAPES: dict[str, str] = {
     "labels-json": "v1 JSON, one stream whose label object has a key per 15 bytes",
     "numbers-json": "v1 JSON, a label value that is a deep array of numbers (kept as raw JSON text)",
     "unknown-fields-protobuf": "protobuf, a push padded with 2-byte unknown varint fields",
+    "label-escapes-protobuf": "protobuf, one label value spelled as 8M two-character escapes",
+    "empty-labels-protobuf": "protobuf, 255 streams whose 64 KiB label strings are all empty-valued labels",
 }
 
 
@@ -118,6 +120,14 @@ def body_for(shape: str, size: int) -> tuple[bytes, str, str | None]:
     if shape == "unknown-fields-protobuf":
         raw = encode_push([('{service_name="pad"}', [(BASE_NS, "x", [])])])
         return protobuf_push_raw(raw + b"\x78\x00" * max(1, (size - len(raw)) // 2)), "application/x-protobuf", None
+    if shape == "label-escapes-protobuf":
+        raw = encode_push([('{service_name="' + "\\a" * max(1, (size - 64) // 2) + '"}', [(BASE_NS, "x", [])])])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
+    if shape == "empty-labels-protobuf":
+        streams = max(1, size // 65_600)
+        labels = ["{" + "a=''," * 13_099 + f"z='{i}'" + "}" for i in range(streams)]
+        raw = encode_push([(text, [(BASE_NS, "x", [])]) for text in labels])
+        return protobuf_push_raw(raw), "application/x-protobuf", None
     del protobuf_push
     raise KeyError(shape)
 
@@ -138,7 +148,10 @@ AT_CAPS: dict[str, int] = {
     "metadata-json": 16 * MIB - 64 * 1024,
     "numbers-json": 16 * MIB - 64 * 1024,
     "labels-json": 16 * MIB - 64 * 1024,
-    "unknown-fields-protobuf": 16 * MIB - 64 * 1024,
+    # The skip budget (protobuf.MAX_SKIPPED_FIELDS) caps it at a million 2-byte fields.
+    "unknown-fields-protobuf": 2_000_000,
+    "label-escapes-protobuf": 16 * MIB - 64 * 1024,
+    "empty-labels-protobuf": 16 * MIB - 64 * 1024,
 }
 
 

@@ -203,8 +203,13 @@ def cross_field_runs(registry: Registry) -> list[str]:
             "var.handler_settings",
         ),
         *_run(
+            "an_entry_cap_the_memory_size_cannot_hold_is_refused",
+            "handler_settings = { max_entries_per_push = 200000 }",
+            "var.handler_settings",
+        ),
+        *_run(
             "a_small_memory_size_with_a_lower_decompressed_cap_is_accepted",
-            "lambda_memory_mb = 256\n    handler_settings = { max_decompressed_bytes = 8388608 }",
+            "lambda_memory_mb = 256\n    handler_settings = { max_decompressed_bytes = 4194304 }",
             None,
         ),
         *_run(

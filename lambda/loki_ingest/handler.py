@@ -35,6 +35,7 @@ from .settings import ConfigError, Settings
 from .sink import Deadline, DeliveryFailed, FixedDeadline, LambdaDeadline, Sink
 
 MAX_ERRORS_IN_RESPONSE = 20
+MAX_REASON_CHARS = 1024
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
@@ -224,8 +225,17 @@ def _route_path(request: Request) -> str:
 
 def _rejection_reasons(outcome: Outcome) -> list[str]:
     return [
-        r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)" for r in outcome.rejections.items
+        _clip(r.reason if r.entry_count == 1 else f"{r.reason} ({r.entry_count} entries)")
+        for r in outcome.rejections.items[:MAX_ERRORS_IN_RESPONSE]
     ]
+
+
+def _clip(reason: str) -> str:
+    # A reason quotes the stream's labels (as Loki's do), which a refused stream may have by the
+    # megabyte; a function URL cannot answer more than 6 MB (it would be a 502, and a retry).
+    if len(reason) <= MAX_REASON_CHARS:
+        return reason
+    return f"{reason[: MAX_REASON_CHARS // 2]} ... {reason[-MAX_REASON_CHARS // 2 :]}"
 
 
 def _rejection_summary(outcome: Outcome, shown: list[str]) -> str:

@@ -301,7 +301,7 @@ def decode_legacy(body: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
         if len(label_text) > MAX_LABELS_STRING_BYTES:
             raise PayloadTooLarge(f"{where}: labels string exceeds 16 MiB", reason="labels_too_large")
         if label_text not in parsed:
-            parsed[label_text] = parse_labels(label_text, limits.keep_labels)
+            parsed[label_text] = parse_labels(label_text, limits.keep_labels, limits.label_token_chars)
         entries_raw = raw.get("entries")
         if entries_raw is None:
             entries_raw = []

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import DecodeError
-from .model import LabelPairs
+from .model import LabelPairs, exact_bytes
 
 LEGACY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -131,7 +131,18 @@ def _unescape(body: str, quote: str, original: str) -> str:
         pos = match.end()
     flush()
     out.append(body[pos:])
-    return "".join(out)
+    return _canonical_text("".join(out))
+
+
+def _canonical_text(text: str) -> str:
+    """The model's one spelling of the bytes `text` stands for: a byte escape next to raw
+    bytes (or to another escape) can complete a UTF-8 character, and "\\xc3\\xa9" must be
+    the same name as "é" (Go compares the bytes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return exact_bytes(text).decode("utf-8", "surrogateescape")
+    return text
 
 
 _STRINGS = ("dq", "sq", "bq")
@@ -143,13 +154,16 @@ def _string_value(kind: str, token: str, original: str) -> str:
     return _unescape(token[1:-1], token[0], original)
 
 
-def parse(text: str, max_pairs: int | None = None) -> LabelPairs:
+def parse(text: str, max_pairs: int | None = None, max_token_chars: int | None = None) -> LabelPairs:
     """Parse a label string into (name, value) pairs, dropping empty values like Loki.
 
     Raises DecodeError (400 for the whole request, as in Loki) on any syntax error. With
     `max_pairs`, pairs after the first `max_pairs` are checked but not kept: the caller picks a
     number past which validation refuses the stream anyway, so a huge label string costs its
-    parse time but not a tuple per pair.
+    parse time but not a tuple per pair. A quoted name or value longer than `max_token_chars`
+    is kept as its raw token, not unescaped: the caller picks a length that can only decode to
+    more bytes than validation accepts (an escape is at most 4 characters per byte), so the
+    stream is refused anyway without the cost of unescaping megabytes.
     """
     keep = len(text) if max_pairs is None else max_pairs
     # The one-regex path keeps backtracking state per pair: only for strings of a sane size.
@@ -161,14 +175,15 @@ def parse(text: str, max_pairs: int | None = None) -> LabelPairs:
                     break
                 pairs.append((match.group(1), match.group(2)))
         return pairs
-    if len(text) > _SIMPLE_MAX_CHARS:
-        return _parse_long(text, keep)
-    return _parse_general(text, keep)
+    return _parse_checked(text, keep, max_token_chars or len(text))
 
 
-def _parse_long(text: str, keep: int) -> LabelPairs:
-    """A long label string: _WHOLE checks all of it, then only the kept pairs are extracted."""
+def _parse_checked(text: str, keep: int, max_token_chars: int) -> LabelPairs:
+    """_WHOLE checks the whole string at C speed, then only the kept pairs are extracted (one
+    Python step per token, as in the tokenizer, would cost seconds for 16 MiB of labels)."""
     if not _WHOLE.match(text):
+        if len(text) <= _SIMPLE_MAX_CHARS:
+            _parse_general(text, keep)  # raises with a precise message
         raise _fail(text, "syntax error (a label string this long is checked as a whole)")
     pairs: LabelPairs = []
     pos = 0
@@ -189,16 +204,21 @@ def _parse_long(text: str, keep: int) -> LabelPairs:
         pos = item.end()
         name_token, value_token, bare = item.group("name", "value", "bare")
         if bare is not None:
-            name, value = "__name__", _token_text(bare, text)
+            name, value = "__name__", _token_text(bare, text, max_token_chars)
         else:
-            name, value = _token_text(name_token, text), _token_text(value_token, text)
+            name, value = (
+                _token_text(name_token, text, max_token_chars),
+                _token_text(value_token, text, max_token_chars),
+            )
         if value:
             pairs.append((name, value))
     return pairs
 
 
-def _token_text(token: str, text: str) -> str:
+def _token_text(token: str, text: str, max_chars: int) -> str:
     """The text of a name or string token that _WHOLE has already checked."""
+    if len(token) > max_chars:
+        return token  # too long to be valid whatever it decodes to (see parse)
     if token[0] in "\"'`":
         return _string_value({'"': "dq", "'": "sq", "`": "bq"}[token[0]], token, text)
     return token

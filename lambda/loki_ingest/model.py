@@ -47,12 +47,14 @@ class Limits(NamedTuple):
 
     `keep_labels` and `keep_metadata` are how many label pairs per stream and metadata pairs
     per entry a decoder keeps: one more than validation can accept, so a stream or entry
-    with more is still refused (by validation, like Loki), but costs no memory per extra pair."""
+    with more is still refused (by validation, like Loki), but costs no memory per extra pair.
+    A quoted label name or value longer than `label_token_chars` is not unescaped (labels.parse)."""
 
     max_streams: int
     max_entries: int
     keep_labels: int = 1 << 62
     keep_metadata: int = 1 << 62
+    label_token_chars: int = 1 << 62
 
     def check(self, streams: int, entries: int) -> None:
         if streams > self.max_streams:

@@ -76,6 +76,8 @@ def ingest(
                 # many names or a duplicate: either way validation refuses it.
                 keep_labels=settings.max_label_names + 2,
                 keep_metadata=settings.max_metadata_entries + 1,
+                # An escape spells at least one byte in at most 4 characters, plus 2 quotes.
+                label_token_chars=4 * max(settings.max_label_name_bytes, settings.max_label_value_bytes) + 2,
             ),
         )
     outcome.streams = len(streams)

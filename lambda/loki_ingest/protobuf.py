@@ -9,7 +9,8 @@
 
 Rules are those of Loki's hand-written Unmarshal (docs/loki-protocol.md#protobuf-bodies): a known field
 with the wrong wire type, field number 0, a truncated varint/length, or a timestamp outside
-[0001-01-01, 10000-01-01) is an error; unknown fields are skipped; singular fields repeated
+[0001-01-01, 10000-01-01) is an error; unknown fields are skipped (at most
+MAX_SKIPPED_FIELDS per push, 413 beyond); singular fields repeated
 on the wire keep the last value; repeated fields accumulate in order. Lines are kept
 byte-exact: invalid UTF-8 survives as surrogate escapes (see records.py).
 """
@@ -24,7 +25,9 @@ from .wire import MAX_LABELS_STRING_BYTES, Bytes
 _MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
 _MAX_SECONDS = 253_402_300_800  # 10000-01-01T00:00:00Z (exclusive)
 _U64 = 1 << 64
-MAX_GROUP_DEPTH = 10_000
+#: Fields a push may make the decoder skip (unknown fields, hashes, groups): a million is
+#: far past what any client sends, and costs about 0.3 s.
+MAX_SKIPPED_FIELDS = 1_000_000
 
 WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_EGROUP, WIRE_I32 = 0, 1, 2, 3, 4, 5
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I32"}
@@ -68,7 +71,30 @@ def read_length(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
     return i, stop
 
 
-def skip_field(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> int:
+class SkipBudget:
+    """How many more fields a request may make the decoder skip. Unknown fields cost a Python
+    step each and, unlike entries and streams, no cap counts them: 16 MiB of 2-byte fields
+    would be 8M steps (several seconds at Lambda's default memory size)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, fields: int = MAX_SKIPPED_FIELDS) -> None:
+        self.left = fields
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise PayloadTooLarge(
+                f"push has more than {MAX_SKIPPED_FIELDS} unknown or ignored protobuf fields; send smaller batches",
+                reason="too_many_skipped_fields",
+            )
+
+
+def skip_field(
+    buf: Bytes, i: int, end: int, field: int, wire: int, where: str, budget: SkipBudget | None = None
+) -> int:
+    if budget is not None:
+        budget.spend()
     if wire == WIRE_VARINT:
         return read_varint(buf, i, end, where)[1]
     if wire == WIRE_LEN:
@@ -78,21 +104,20 @@ def skip_field(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) 
     elif wire == WIRE_I32:
         i += 4
     elif wire == WIRE_SGROUP:
-        # Skip to the matching end-group tag, without recursion: nesting is only bounded by
-        # the body otherwise. Go's protobuf runtime refuses more than 10,000 levels too.
-        open_groups = [field]
-        while open_groups:
+        # Skip to the end-group tag that closes this group, counting depth without recursion,
+        # as the gogo-generated skip function Loki uses does (it does not match field numbers).
+        depth = 1
+        while depth:
             key, i = read_varint(buf, i, end, where)
             inner_field, inner_wire = key >> 3, key & 7
             if inner_field == 0:
                 raise wire_error(where, "field number 0 inside a group")
+            if budget is not None:
+                budget.spend()
             if inner_wire == WIRE_EGROUP:
-                if inner_field != open_groups.pop():
-                    raise wire_error(where, "mismatched end-group tag")
+                depth -= 1
             elif inner_wire == WIRE_SGROUP:
-                if len(open_groups) >= MAX_GROUP_DEPTH:
-                    raise wire_error(where, f"groups nested deeper than {MAX_GROUP_DEPTH}")
-                open_groups.append(inner_field)
+                depth += 1
             else:
                 i = skip_field(buf, i, end, inner_field, inner_wire, where)
         return i
@@ -130,6 +155,7 @@ def decode_push_request(buf: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     end = len(buf)
     i = 0
     entries = 0
+    budget = SkipBudget()
     while i < end:
         field, wire, i = read_key(buf, i, end, "PushRequest")
         if field == 1:
@@ -137,19 +163,26 @@ def decode_push_request(buf: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
                 raise wrong_wire("PushRequest", field, wire)
             limits.check(len(streams) + 1, entries)
             start, stop = read_length(buf, i, end, "PushRequest.streams")
-            stream = _stream(buf, start, stop, len(streams), labels_cache, limits, entries)
+            stream = _stream(buf, start, stop, len(streams), labels_cache, limits, entries, budget)
             streams.append(stream)
             entries += len(stream.entries)
             i = stop
         elif field == 2 and wire != WIRE_LEN:
             raise wrong_wire("PushRequest", field, wire)
         else:
-            i = skip_field(buf, i, end, field, wire, "PushRequest")
+            i = skip_field(buf, i, end, field, wire, "PushRequest", budget)
     return streams
 
 
 def _stream(
-    buf: Bytes, i: int, end: int, index: int, labels_cache: dict[str, LabelPairs], limits: Limits, before: int
+    buf: Bytes,
+    i: int,
+    end: int,
+    index: int,
+    labels_cache: dict[str, LabelPairs],
+    limits: Limits,
+    before: int,
+    budget: SkipBudget,
 ) -> Stream:
     room = limits.max_entries - before
     where = f"PushRequest stream {index}"
@@ -163,7 +196,7 @@ def _stream(
             if len(entries) >= room:
                 raise limits.too_many_entries()
             start, stop = read_length(buf, i, end, where)
-            entries.append(_entry(buf, start, stop, where, limits.keep_metadata))
+            entries.append(_entry(buf, start, stop, where, limits.keep_metadata, budget))
             i = stop
         elif field == 1:
             if wire != WIRE_LEN:
@@ -176,14 +209,14 @@ def _stream(
         elif field == 3 and wire != WIRE_VARINT:
             raise wrong_wire(where, field, wire)
         else:
-            i = skip_field(buf, i, end, field, wire, where)
+            i = skip_field(buf, i, end, field, wire, where, budget)
     labels = labels_cache.get(label_text)
     if labels is None:
-        labels = labels_cache[label_text] = parse_labels(label_text, limits.keep_labels)
+        labels = labels_cache[label_text] = parse_labels(label_text, limits.keep_labels, limits.label_token_chars)
     return Stream(list(labels), entries)
 
 
-def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int) -> Entry:
+def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int, budget: SkipBudget) -> Entry:
     timestamp = MISSING_TIMESTAMP
     line = ""
     metadata: list[tuple[str, str]] | None = None
@@ -196,7 +229,7 @@ def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int) -> Entr
             continue
         if key == 0x0A:  # timestamp
             start, stop = read_length(buf, i + 1, end, where)
-            timestamp = _timestamp(buf, start, stop, where)
+            timestamp = _timestamp(buf, start, stop, where, budget)
             i = stop
             continue
         field, wire, i = read_key(buf, i, end, where)
@@ -206,18 +239,20 @@ def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int) -> Entr
             start, stop = read_length(buf, i, end, where)
             if metadata is None:
                 metadata = []
-            pair = _label_pair(buf, start, stop, where)  # checked even when not kept
+            pair = _label_pair(buf, start, stop, where, budget)  # checked even when not kept
             if len(metadata) < keep_metadata:
                 metadata.append(pair)
             i = stop
         elif field in (1, 2, 4) and wire != WIRE_LEN:
             raise wrong_wire(f"{where} entry", field, wire)
         else:
-            i = skip_field(buf, i, end, field, wire, where)
+            i = skip_field(buf, i, end, field, wire, where, budget)
     return (timestamp, line, tuple(metadata) if metadata else NO_METADATA)
 
 
-def _two_fields(buf: Bytes, i: int, end: int, where: str, wire: int) -> tuple[int | bytes, int | bytes]:
+def _two_fields(
+    buf: Bytes, i: int, end: int, where: str, wire: int, budget: SkipBudget
+) -> tuple[int | bytes, int | bytes]:
     """Fields 1 and 2 of a small message whose two fields share one wire type (Timestamp:
     varints; LabelPairAdapter: strings). Absent fields are 0 / b""; a field repeated on the
     wire keeps its last value; other fields are skipped."""
@@ -225,7 +260,7 @@ def _two_fields(buf: Bytes, i: int, end: int, where: str, wire: int) -> tuple[in
     while i < end:
         field, got, i = read_key(buf, i, end, where)
         if field not in (1, 2):
-            i = skip_field(buf, i, end, field, got, where)
+            i = skip_field(buf, i, end, field, got, where, budget)
         elif got != wire:
             raise wrong_wire(where, field, got)
         elif wire == WIRE_VARINT:
@@ -242,8 +277,8 @@ def _signed(value: int | bytes) -> int:
     return value - _U64 if value >= 1 << 63 else value
 
 
-def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
-    raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT)
+def _timestamp(buf: Bytes, i: int, end: int, where: str, budget: SkipBudget) -> int:
+    raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT, budget)
     seconds, nanos = _signed(raw_seconds), _signed(raw_nanos)
     if not 0 <= nanos < 1_000_000_000:
         raise wire_error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
@@ -252,7 +287,7 @@ def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
     return seconds * 1_000_000_000 + nanos
 
 
-def _label_pair(buf: Bytes, i: int, end: int, where: str) -> tuple[str, str]:
-    name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN)
+def _label_pair(buf: Bytes, i: int, end: int, where: str, budget: SkipBudget) -> tuple[str, str]:
+    name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN, budget)
     assert isinstance(name, bytes) and isinstance(value, bytes)
     return name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")

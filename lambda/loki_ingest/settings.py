@@ -213,13 +213,17 @@ class Settings:
     max_label_name_bytes = Setting("MAX_LABEL_NAME_BYTES", 1024, "Loki's `max_label_name_length`.", low=1, high=MIB)
     max_label_value_bytes = Setting("MAX_LABEL_VALUE_BYTES", 2048, "Loki's `max_label_value_length`.", low=1, high=MIB)
     max_metadata_bytes = Setting(
-        "MAX_METADATA_BYTES", 64 * 1024, "Loki's `max_structured_metadata_size`.", low=0, high=MIB
+        "MAX_METADATA_BYTES",
+        64 * 1024,
+        "Loki's `max_structured_metadata_size` (Loki's 0, no limit, is not offered: every entry must fit one record).",
+        low=1,
+        high=MIB,
     )
     max_metadata_entries = Setting(
         "MAX_METADATA_ENTRIES",
         128,
-        "Loki's `max_structured_metadata_entries_count`.",
-        low=0,
+        "Loki's `max_structured_metadata_entries_count` (no 0 for no limit, as above).",
+        low=1,
         high=100_000,
     )
     reject_old_samples_max_age_seconds = Setting(

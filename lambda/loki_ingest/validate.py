@@ -36,6 +36,11 @@ def _utf8_len(text: str) -> int:
     return len(exact_bytes(text))
 
 
+def _shown(text: str, limit: int = 512) -> str:
+    """Labels (or a name) as quoted in a message: a refused stream's may run to megabytes."""
+    return text if len(text) <= limit else f"{text[: limit - 12]}...{text[-9:]}"
+
+
 def _as_sent(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     return exact_bytes(pair[0]), exact_bytes(pair[1])
 
@@ -44,24 +49,30 @@ def _as_sent(pair: tuple[str, str]) -> tuple[bytes, bytes]:
 Problem = tuple[str, str]
 
 
-def _stream_problem(labels: tuple[tuple[str, str], ...], shown: str, settings: Settings) -> Problem | None:
+def _stream_problem(labels: tuple[tuple[str, str], ...], settings: Settings) -> Problem | None:
+    """(kind, what follows "stream '<labels>' " in the message), or None for a valid set."""
     names = [name for name, _ in labels]
     for previous, current in itertools.pairwise(names):
         if previous == current:
-            return "duplicate_label", f"stream '{shown}' has duplicate label name: '{current}'"
+            return "duplicate_label", f"has duplicate label name: '{_shown(current, 128)}'"
     counted = len(names) - ("service_name" in names)
     if counted > settings.max_label_names:
         # Decoders keep max_label_names + 2 labels (model.Limits): more may have been sent.
         at_least = "at least " if len(names) >= settings.max_label_names + 2 else ""
-        return "too_many_labels", (
-            f"stream '{shown}' has {at_least}{counted} label names; limit {settings.max_label_names}"
-        )
+        return "too_many_labels", f"has {at_least}{counted} label names; limit {settings.max_label_names}"
     for name, value in labels:
         if _utf8_len(name) > settings.max_label_name_bytes:
-            return "label_name_too_long", f"stream '{shown}' has label name too long: '{name[:64]}...'"
+            return "label_name_too_long", f"has label name too long: '{name[:64]}...'"
         if _utf8_len(value) > settings.max_label_value_bytes:
-            return "label_value_too_long", f"stream '{shown}' has label value too long for label '{name}'"
+            return "label_value_too_long", f"has label value too long for label '{_shown(name, 128)}'"
     return None
+
+
+def _refused_labels(labels: tuple[tuple[str, str], ...]) -> str:
+    """A refused set as quoted in its message, rendered from clipped pairs: its names and values
+    may be megabytes long, and quoting those Go-style is a Python step per character."""
+    clipped = tuple((name[:200], value[:200]) for name, value in labels[:20])
+    return _shown(canonical(clipped) if clipped == labels else canonical(clipped)[:-1] + ", ...}")
 
 
 def validate(
@@ -74,7 +85,7 @@ def validate(
     grace = settings.creation_grace_period_seconds
     oldest = now_ns - max_age * NS_PER_SECOND if max_age else None
     newest = now_ns + grace * NS_PER_SECOND if grace else None
-    canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, Problem | None]] = {}
+    canonical_cache: dict[tuple[tuple[str, str], ...], tuple[str, str, Problem | None]] = {}
 
     for stream in streams:
         if not stream.entries:
@@ -86,15 +97,21 @@ def validate(
             labels = tuple(sorted(labels, key=_as_sent))
         cached = canonical_cache.get(labels)
         if cached is None:
-            shown = canonical(labels)
-            cached = canonical_cache[labels] = (shown, _stream_problem(labels, shown, settings))
-        shown, problem = cached
+            problem = _stream_problem(labels, settings)
+            if problem is None:
+                full = canonical(labels)  # the records' ids hash it: never shortened
+                cached = (full, _shown(full), None)
+            else:
+                shown = _refused_labels(labels)
+                cached = ("", shown, (problem[0], f"stream '{shown}' {problem[1]}"))
+            canonical_cache[labels] = cached
+        full, shown, problem = cached
         if problem is not None:
             rejections.add(shown, problem[1], len(stream.entries), kind=problem[0])
             continue
         entries = _valid_entries(stream.entries, shown, settings, oldest, newest, rejections)
         if entries:
-            valid.append(ValidStream(labels, shown, entries))
+            valid.append(ValidStream(labels, full, entries))
     return valid
 
 

@@ -218,13 +218,14 @@ variable "handler_settings" {
     error_message = "handler_settings: an entry at max_line_bytes with labels and structured metadata at their limits would not fit one 1,000 KiB Firehose record; lower max_line_bytes (651522 fits beside the default label and metadata limits) or the label and metadata limits."
   }
   validation {
-    # Peak memory of a push is at most ~17 bytes per decompressed byte (`make bench`, the
-    # "labels-json" shape) over a ~100 MB runtime with boto3; Lambda kills a function that
-    # runs out of memory, and the client would retry the same push forever.
+    # Peak memory of a push (`make bench`, worst-case shapes): ~17 bytes per decompressed byte
+    # (a JSON label object of a million keys), ~540 bytes per entry (1-byte protobuf lines) and
+    # ~1,200 per stream, over a ~100 MB runtime with boto3. Summed, so never too little: Lambda
+    # kills a function that runs out of memory, and the client would retry that push forever.
     condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
-      try(s.max_decompressed_bytes * 18 <= (var.lambda_memory_mb - 100) * 1048576, true)
+      try(s.max_decompressed_bytes * 18 + s.max_entries_per_push * 600 + s.max_streams_per_push * 1200 <= (var.lambda_memory_mb - 100) * 1048576, true)
     ])
-    error_message = "handler_settings.max_decompressed_bytes needs about 18 bytes of memory per byte above a 100 MB runtime: raise lambda_memory_mb or lower max_decompressed_bytes to at most (lambda_memory_mb - 100) MiB / 18."
+    error_message = "handler_settings: a push at the caps could run the function out of memory: max_decompressed_bytes x 18 + max_entries_per_push x 600 + max_streams_per_push x 1200 bytes must fit in lambda_memory_mb minus 100 MiB; raise lambda_memory_mb or lower the caps."
   }
   validation {
     # The handler calls Firehose only while one call's connect and read timeouts plus
@@ -258,7 +259,7 @@ variable "handler_settings" {
   }
   validation {
     condition     = var.handler_settings.max_line_bytes == null || try(var.handler_settings.max_line_bytes >= 1 && var.handler_settings.max_line_bytes <= 767796, false)
-    error_message = "handler_settings.max_line_bytes must be between 1 and 767796 (its base64 form must fit one 1,000 KiB Firehose record); it is lowered further at start-up to fit beside the label and metadata limits."
+    error_message = "handler_settings.max_line_bytes must be between 1 and 767796 (its base64 form must fit one 1,000 KiB Firehose record); less beside the label and metadata limits (651522 with the defaults)."
   }
   validation {
     condition     = var.handler_settings.max_label_names == null || try(var.handler_settings.max_label_names >= 1 && var.handler_settings.max_label_names <= 10000, false)
@@ -270,12 +271,12 @@ variable "handler_settings" {
     error_message = "handler_settings.max_label_name_bytes and max_label_value_bytes must be between 1 and 1048576."
   }
   validation {
-    condition     = var.handler_settings.max_metadata_bytes == null || try(var.handler_settings.max_metadata_bytes <= 1048576, false)
-    error_message = "handler_settings.max_metadata_bytes must be between 0 and 1048576."
+    condition     = var.handler_settings.max_metadata_bytes == null || try(var.handler_settings.max_metadata_bytes >= 1 && var.handler_settings.max_metadata_bytes <= 1048576, false)
+    error_message = "handler_settings.max_metadata_bytes must be between 1 and 1048576 (Loki's 0 for no limit is not offered: every entry must fit one Firehose record)."
   }
   validation {
-    condition     = var.handler_settings.max_metadata_entries == null || try(var.handler_settings.max_metadata_entries <= 100000, false)
-    error_message = "handler_settings.max_metadata_entries must be between 0 and 100000."
+    condition     = var.handler_settings.max_metadata_entries == null || try(var.handler_settings.max_metadata_entries >= 1 && var.handler_settings.max_metadata_entries <= 100000, false)
+    error_message = "handler_settings.max_metadata_entries must be between 1 and 100000 (Loki's 0 for no limit is not offered: every entry must fit one Firehose record)."
   }
   validation {
     condition = alltrue([for value in [var.handler_settings.reject_old_samples_max_age_seconds, var.handler_settings.creation_grace_period_seconds] :

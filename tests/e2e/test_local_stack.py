@@ -93,7 +93,7 @@ def test_the_endpoint_runs_the_zip_in_python_312_runtime_processes(deployment: D
     assert runner.config.variables["FIREHOSE_DELIVERYSTREAM_NAME"] == deployment.outputs["firehose_stream_name"]
     # The handler's own structured log line, written by the runtime process (JSON log format).
     log = (deployment.workdir / "function.log").read_text()
-    assert '"path": "/healthz"' in log or '"path":"/healthz"' in log
+    assert '"route": "/healthz"' in log or '"route":"/healthz"' in log
 
 
 def test_the_zip_has_a_cold_start_then_answers_warm(deployment: Deployment) -> None:

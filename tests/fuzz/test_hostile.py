@@ -286,3 +286,14 @@ def test_an_entry_with_100000_metadata_pairs_is_refused_and_the_rest_delivered(h
     status, answer = harness.json(event(body=body, content_type="application/x-protobuf"))
     assert status == 400 and answer["count"] == 1 and "too many structured metadata" in answer["errors"][0]
     assert [r["record"]["message"] for r in harness.firehose.records()] == ["kept"]
+
+
+def test_the_answer_to_a_refused_stream_with_megabytes_of_labels_stays_small(harness: Harness) -> None:
+    # A function URL answers at most 6 MB; a bigger 400 would reach the client as a 502 and be retried.
+    body = gzip.compress(
+        v1_body([({"a": "v" * 7_000_000}, [[str(NOW_NS), "x"]]), ({"ok": "1"}, [[str(NOW_NS), "good"]])])
+    )
+    result = harness(event(body=body, content_encoding="gzip"))
+    assert result["statusCode"] == 400 and len(result["body"]) < 8 * 1024
+    assert "label value too long" in json.loads(result["body"])["errors"][0]
+    assert [r["record"]["message"] for r in harness.firehose.records()] == ["good"]

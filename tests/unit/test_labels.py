@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loki_ingest.errors import DecodeError
-from loki_ingest.labels import _parse_general, _parse_long, canonical, go_quote, parse
+from loki_ingest.labels import _parse_checked, _parse_general, canonical, go_quote, parse
 
 
 @pytest.mark.parametrize(
@@ -135,6 +135,11 @@ def test_a_huge_label_string_costs_memory_for_the_kept_pairs_only() -> None:
     finally:
         tracemalloc.stop()
     assert peak < len(text) // 4
+
+
+def _parse_long(text: str, keep: int) -> list[tuple[str, str]]:
+    """The whole-grammar regex path, with no token too long to unescape."""
+    return _parse_checked(text, keep, len(text) + 1)
 
 
 _PIECES = [
@@ -263,3 +268,17 @@ def test_the_long_string_parser_agrees_with_the_tokenizer_on_label_shaped_string
             return "error"
 
     assert outcome(_parse_long) == outcome(_parse_general)
+
+
+def test_a_name_and_a_value_spelled_with_byte_escapes_are_the_same_as_their_utf8_text() -> None:
+    # Go compares bytes: "\\xc3\\xa9" and a raw e-acute (or a raw C3 byte then "\\xa9") are one name.
+    raw_c3 = b"\xc3".decode("utf-8", "surrogateescape")
+    for spelled in ('"\\xc3\\xa9"', '"\\303\\251"', '"' + raw_c3 + '\\xa9"', '"\\u00e9"'):
+        assert parse("{" + spelled + '="1"}') == [("\u00e9", "1")], spelled
+
+
+def test_a_token_past_max_token_chars_is_kept_raw_and_not_unescaped() -> None:
+    value = '"' + "\\a" * 5000 + '"'
+    pairs = parse('{a="b", c=' + value + ", 'd'=`e`}", 10, max_token_chars=8194)
+    assert pairs == [("a", "b"), ("c", value), ("d", "e")]
+    assert len(pairs[1][1]) > 8194  # validation then refuses it as too long, unescaped or not

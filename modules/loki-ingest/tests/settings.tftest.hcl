@@ -162,7 +162,7 @@ run "max_label_value_bytes_above_maximum_is_refused" {
 run "max_metadata_bytes_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_metadata_bytes = -1 }
+    handler_settings = { max_metadata_bytes = 0 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -178,7 +178,7 @@ run "max_metadata_bytes_above_maximum_is_refused" {
 run "max_metadata_entries_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_metadata_entries = -1 }
+    handler_settings = { max_metadata_entries = 0 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -438,11 +438,19 @@ run "a_memory_size_too_small_for_the_decompressed_cap_is_refused" {
   expect_failures = [var.handler_settings]
 }
 
+run "an_entry_cap_the_memory_size_cannot_hold_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { max_entries_per_push = 200000 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "a_small_memory_size_with_a_lower_decompressed_cap_is_accepted" {
   command = plan
   variables {
     lambda_memory_mb = 256
-    handler_settings = { max_decompressed_bytes = 8388608 }
+    handler_settings = { max_decompressed_bytes = 4194304 }
   }
 }
 
