@@ -359,10 +359,14 @@ def test_the_cli_fallback_command_only_uses_add_permission_parameters(prod: Prod
     assert command[:3] == ["aws", "lambda", "add-permission"]
     shape = botocore.session.get_session().get_service_model("lambda").operation_model("AddPermission").input_shape
     given: dict[str, str | bool] = {}
+    global_options: dict[str, str] = {}
     words = command[3:]
     while words:
         flag = words.pop(0)
         assert flag.startswith("--"), command
+        if flag == "--region":  # an AWS CLI global option, not an operation parameter
+            global_options[flag] = words.pop(0)
+            continue
         member = "".join(part.capitalize() for part in flag[2:].split("-"))
         assert member in shape.members, f"{flag} is not an AddPermission parameter"
         boolean = shape.members[member].type_name == "boolean"
@@ -374,6 +378,7 @@ def test_the_cli_fallback_command_only_uses_add_permission_parameters(prod: Prod
         "Principal": "*",
         "InvokedViaFunctionUrl": True,
     }
+    assert global_options == {"--region": "us-east-1"}
 
 
 # --- defect 6 and the rest of the state -------------------------------------------------------
