@@ -2,7 +2,7 @@
 
 Each request's line must be a valid EMF document (tests/support/emf.py, written from the
 specification), with the metric names, units and dimensions the Terraform module's alarms and
-dashboard will read, and only fixed words as dimension values."""
+dashboard read, and only fixed words as dimension values."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ import pytest
 
 from loki_ingest import metrics
 from loki_ingest.handler import ROUTES
-from tests.conftest import NOW_NS, SAMPLE_V1, Harness, basic, event, v1_body
+from tests.conftest import NOW_NS, ROOT, SAMPLE_V1, Harness, basic, event, v1_body
 from tests.support import emf
+
+MODULE = ROOT / "modules" / "loki-ingest"
 
 OTLP_JSON = json.dumps(
     {
@@ -213,3 +215,33 @@ def test_dimension_values_are_fixed_words_whatever_the_request_carries(
             assert line[name] in words, (name, line[name])
         if "Failure" in line:
             assert re.fullmatch(r"[a-z_]+", line["Failure"]), line["Failure"]
+
+
+# --- the Terraform module reads the same names -------------------------------------------------
+
+
+def monitoring_tf() -> str:
+    return "\n".join(path.read_text() for path in sorted(MODULE.glob("*.tf")))
+
+
+def test_the_module_reads_the_handlers_namespace() -> None:
+    assert re.search(rf'metrics_namespace\s*=\s*"{metrics.NAMESPACE}"', monitoring_tf())
+
+
+def handler_metrics_named_in(text: str) -> set[str]:
+    """The LokiIngest metric names monitoring.tf uses: the rate alarms' numerators and
+    denominators, the dashboard's handler rows and its rows written out in full."""
+    names = set(re.findall(r'(?:numerator|denominator)\s*=\s*"(\w+)"', text))
+    names |= set(re.findall(r'local\.metrics_namespace,\s*"(\w+)"', text))
+    for listed in re.findall(r"for name in \[(.*?)\] : name =>", text, re.DOTALL):
+        names |= set(re.findall(r'"(\w+)"', listed))
+    return names
+
+
+def test_every_handler_metric_the_module_names_is_one_the_handler_emits() -> None:
+    """An alarm or a dashboard graph on a metric the handler never writes would sit in
+    INSUFFICIENT_DATA (or show nothing) forever."""
+    named = handler_metrics_named_in((MODULE / "monitoring.tf").read_text())
+    emitted = {m.name for m in metrics.PER_FUNCTION}
+    assert {"RejectedEntries", "EntriesReceived", "Pushes503", "Pushes", "Duration"} <= named
+    assert named <= emitted, named - emitted
