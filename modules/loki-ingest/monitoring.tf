@@ -293,6 +293,7 @@ locals {
   alarm_arns = concat(
     [for alarm in aws_cloudwatch_metric_alarm.metric : alarm.arn],
     [for alarm in aws_cloudwatch_metric_alarm.rate : alarm.arn],
+    [for alarm in aws_cloudwatch_metric_alarm.canary : alarm.arn],
   )
   alarm_widget = length(local.alarm_arns) == 0 ? [] : [{
     type       = "alarm", x = 0, y = 14, width = 24, height = 3

@@ -133,6 +133,7 @@ output "alarm_names" {
   value = concat(
     [for alarm in aws_cloudwatch_metric_alarm.metric : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.rate : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.canary : alarm.alarm_name],
   )
 }
 
@@ -157,4 +158,9 @@ output "saved_queries" {
     logs_insights = [for query in aws_cloudwatch_query_definition.this : query.name]
     athena        = [for query in aws_athena_named_query.this : query.name]
   }
+}
+
+output "canary_function_name" {
+  description = "The scheduled canary's Lambda function (null unless canary_schedule_expression is set); `aws lambda invoke --function-name <it> out.json` runs it once."
+  value       = try(aws_lambda_function.canary[0].function_name, null)
 }

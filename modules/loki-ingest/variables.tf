@@ -673,7 +673,8 @@ variable "athena_projection_start_year" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Monitoring: alarms, dashboard, saved queries (monitoring.tf, queries.tf)
+# Monitoring: alarms, dashboard, saved queries, scheduled canary
+# (monitoring.tf, queries.tf, canary.tf; docs/monitoring.md)
 # ---------------------------------------------------------------------------------------
 
 variable "alarms_enabled" {
@@ -776,4 +777,22 @@ variable "saved_queries_enabled" {
   description = "Save CloudWatch Logs Insights queries (errors by message, slowest requests, 4xx by reason) and, with enable_athena, Athena named queries (recent events, events by event_id, duplicates removed by id)."
   type        = bool
   default     = true
+}
+
+variable "canary_schedule_expression" {
+  description = "Run the canary of `make verify` on this EventBridge schedule, e.g. \"rate(1 hour)\": a Lambda function pushes a marked line with the real credentials, waits for it in S3 and reports CanarySuccess/CanaryLatency; an alarm fires when a run fails or none reports. null (the default) creates none."
+  type        = string
+  default     = null
+
+  validation {
+    # rate() only: the alarm's period follows the interval (canary.tf).
+    condition     = var.canary_schedule_expression == null || can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\\)$", var.canary_schedule_expression))
+    error_message = "canary_schedule_expression must be null or an EventBridge rate expression such as \"rate(1 hour)\"."
+  }
+
+  validation {
+    # The canary waits up to the buffer interval + 120 s inside one invocation (at most 900 s).
+    condition     = var.canary_schedule_expression == null || var.firehose_buffering_interval_seconds <= 600
+    error_message = "the scheduled canary needs firehose_buffering_interval_seconds <= 600 (it waits for one buffer inside a 15-minute invocation)."
+  }
 }

@@ -1,5 +1,5 @@
-# Alarms, notifications and saved queries (monitoring.tf, queries.tf), planned against the
-# emulator like module.tftest.hcl. What only exists after an apply (the dashboard body, the
+# Alarms, notifications, saved queries and the scheduled canary (monitoring.tf, queries.tf,
+# canary.tf), planned against the emulator like module.tftest.hcl. What only exists after an apply (the dashboard body, the
 # alarms as CloudWatch stores them) is checked on the applied prod root
 # (tests/terraform/test_prod_stack.py) and the dev root (tests/e2e/test_verify.py).
 
@@ -215,4 +215,76 @@ run "rejects_a_topic_arn_that_is_not_one" {
     alarm_topic_arn = "arn:aws:sqs:us-east-1:123456789012:queue"
   }
   expect_failures = [var.alarm_topic_arn]
+}
+
+# --- the scheduled canary (canary.tf) ------------------------------------------------------
+
+run "no_scheduled_canary_by_default" {
+  command = plan
+  assert {
+    condition = (
+      length(aws_lambda_function.canary) + length(aws_cloudwatch_event_rule.canary) + length(aws_iam_role.canary) +
+      length(aws_cloudwatch_metric_alarm.canary) == 0 && output.canary_function_name == null
+    )
+    error_message = "the canary is off unless scheduled"
+  }
+}
+
+run "a_scheduled_canary_runs_the_package_read_only_and_alarms_when_a_run_fails_or_none_reports" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(30 minutes)"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.canary[0].function_name == "tftest-mon-canary" &&
+      aws_lambda_function.canary[0].handler == "loki_ingest.canary.handler" &&
+      aws_lambda_function.canary[0].timeout == 480 &&
+      aws_lambda_function.canary[0].source_code_hash == filebase64sha256(var.lambda_zip_path)
+    )
+    error_message = "the canary function: the same package, one buffer interval + 180 s to wait and report"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.canary[0].schedule_expression == "rate(30 minutes)" && aws_lambda_permission.canary[0].principal == "events.amazonaws.com"
+    error_message = "EventBridge runs it on the schedule"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.canary[0].metric_name == "CanarySuccess" &&
+      aws_cloudwatch_metric_alarm.canary[0].namespace == "LokiIngest" &&
+      aws_cloudwatch_metric_alarm.canary[0].dimensions == tomap({ FunctionName = "tftest-mon" }) &&
+      aws_cloudwatch_metric_alarm.canary[0].period == 3600 &&
+      aws_cloudwatch_metric_alarm.canary[0].statistic == "Minimum" &&
+      aws_cloudwatch_metric_alarm.canary[0].treat_missing_data == "breaching"
+    )
+    error_message = "the canary alarm: the worst run of two intervals, and no report is a failure"
+  }
+}
+
+run "an_hourly_canary_alarms_after_two_hours" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(1 hour)"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.canary[0].period == 7200
+    error_message = "hourly runs: the alarm looks at two hours"
+  }
+}
+
+run "rejects_a_canary_schedule_that_is_not_a_rate" {
+  command = plan
+  variables {
+    canary_schedule_expression = "cron(0 * * * ? *)"
+  }
+  expect_failures = [var.canary_schedule_expression]
+}
+
+run "rejects_a_canary_that_cannot_wait_one_buffer_in_one_invocation" {
+  command = plan
+  variables {
+    canary_schedule_expression          = "rate(1 hour)"
+    firehose_buffering_interval_seconds = 900
+  }
+  expect_failures = [var.canary_schedule_expression]
 }
