@@ -259,8 +259,8 @@ variable "handler_settings" {
   }
   validation {
     condition = alltrue([for value in [var.handler_settings.auth_refresh_min_interval_seconds, var.handler_settings.health_cache_ttl_seconds] :
-    value == null || try(value <= 3600, false)])
-    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 0 and 3600."
+    value == null || try(value >= 1 && value <= 3600, false)])
+    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 1 and 3600."
   }
   validation {
     condition     = var.handler_settings.secret_max_staleness_seconds == null || try(var.handler_settings.secret_max_staleness_seconds <= 604800, false)
