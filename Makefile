@@ -292,6 +292,10 @@ outputs: ## Terraform outputs of the local deployment (its state is in .local/, 
 password: ## Print the password of the local deployment, or of ENV=dev|prod on AWS (boto3; no AWS CLI needed)
 	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.info --env $(ENV) --password,$(LOCAL_TOOL) local.info --state-dir $(LOCAL) --password)
 
+.PHONY: verify
+verify: ## Push one marked line and prove it lands in S3 intact: the local stack, or ENV=dev|prod on AWS (VERIFY_TIMEOUT=s)
+	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.verify --env $(ENV),$(LOCAL_TOOL) local.verify --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT))
+
 .PHONY: load
 load: ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
 	@$(LOCAL_TOOL) local.load --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT)/loki/api/v1/push \

@@ -13,10 +13,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from local.state import LocalState, NotDeployed
+from local.state import LocalState, NotDeployed, flatten_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
+# Not resolved: a checkout whose local/ is a link (tests/terraform/test_prod_stack.py) reads its
+# own environments/, not the link target's.
+ENVIRONMENTS = Path(__file__).absolute().parent.parent / "environments"
 
 SAMPLE = (
     '{"streams":[{"stream":{"service_name":"stytch","env":"local"},'
@@ -25,31 +28,43 @@ SAMPLE = (
 )
 
 
-def aws_password(env: str) -> str:
-    """The password of environments/<env> on AWS: the secret ARN from its Terraform outputs,
-    read with boto3 in the secret's own region (no AWS CLI or default region needed)."""
+def aws_outputs(env: str) -> dict[str, Any]:
+    """`terraform -chdir=environments/<env> output -json`, flattened (local.state.flatten_outputs)."""
     terraform = shutil.which("terraform")
     if terraform is None:
         raise NotDeployed("terraform is not installed: install Terraform >= 1.11")
     result = subprocess.run(
-        [terraform, f"-chdir={ROOT / 'environments' / env}", "output", "-json", "loki_ingest"],
+        [terraform, f"-chdir={ENVIRONMENTS / env}", "output", "-json"],
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode != 0 or not result.stdout.strip():
+    outputs = flatten_outputs(json.loads(result.stdout)) if result.returncode == 0 and result.stdout.strip() else {}
+    if "secret_arn" not in outputs:
         raise NotDeployed(f"environments/{env} has no outputs here: deploy it with `make apply ENV={env}` first")
-    arn = json.loads(result.stdout)["secret_arn"]
+    return outputs
+
+
+def aws_credentials(secret_arn: str) -> tuple[str, str]:
+    """(username, password) from the deployment's secret, read with boto3 in the secret's own
+    region (no AWS CLI or default region needed)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     try:
-        secret = boto3.client("secretsmanager", region_name=arn.split(":")[3]).get_secret_value(SecretId=arn)
+        client = boto3.client("secretsmanager", region_name=secret_arn.split(":")[3])
+        secret = client.get_secret_value(SecretId=secret_arn)
     except NoCredentialsError as exc:
         raise NotDeployed("no AWS credentials: configure them (AWS_PROFILE, aws sso login, ...) and retry") from exc
     except (BotoCoreError, ClientError) as exc:
-        raise NotDeployed(f"cannot read {arn}: {exc}") from exc
-    return str(json.loads(secret["SecretString"])["password"])
+        raise NotDeployed(f"cannot read {secret_arn}: {exc}") from exc
+    doc = json.loads(secret["SecretString"])
+    return str(doc["username"]), str(doc["password"])
+
+
+def aws_password(env: str) -> str:
+    """The password of environments/<env> on AWS."""
+    return aws_credentials(aws_outputs(env)["secret_arn"])[1]
 
 
 def main() -> None:

@@ -12,10 +12,19 @@ Fixes, each applied before moto's own server entry point runs unchanged:
   prefix only when the prefix has no timestamp expression, the configured extension, and
   gzipped when CompressionFormat is GZIP. Local objects then have the same keys and bytes
   layout as on AWS, and the Athena-shaped view of `make query` sees the same partitions.
+  A delivery that fails (a deleted bucket) does not fail PutRecordBatch, as on AWS, where
+  delivery happens after the records are accepted: the handler answers 200 and the line
+  never lands, which is what `make verify` exists to catch.
 * aws:SecureTransport: moto's policy evaluation ignores the `Bool` condition operator, so
   the module's deny-unless-TLS bucket policy denied every object request. The emulator
   stands in for AWS's HTTPS endpoints, so requests are evaluated as having arrived over
   TLS, and the dev root keeps its TLS-only policy locally too.
+* Saved queries: moto 5.2 has no CloudWatch Logs query definitions (PutQueryDefinition,
+  DescribeQueryDefinitions, DeleteQueryDefinition) and no Athena DeleteNamedQuery, which the
+  module's queries.tf needs to apply and to destroy. They are implemented here, with the
+  request and answer shapes of the API references
+  (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutQueryDefinition.html,
+  https://docs.aws.amazon.com/athena/latest/APIReference/API_DeleteNamedQuery.html).
 
 Persistence: moto keeps everything in memory. With --state-file, the services' state is
 pickled there when the server is stopped (SIGTERM/SIGINT) and loaded at the next start,
@@ -182,11 +191,85 @@ def patch_firehose_s3_delivery() -> None:
         data = b"".join(record["Data"] for record in records)
         if s3_destination.get("CompressionFormat") == "GZIP":
             data = gzip.compress(data, mtime=0)
-        firehose_models.s3_backends[self.account_id][self.partition].put_object(bucket_name, key, data)
+        try:
+            firehose_models.s3_backends[self.account_id][self.partition].put_object(bucket_name, key, data)
+        except Exception as exc:  # noqa: BLE001 - delivery is asynchronous on AWS, see below
+            # Firehose accepts records before it delivers them: a failing delivery (deleted
+            # bucket, denied PUT) never fails PutRecordBatch; Firehose retries and logs to its
+            # CloudWatch log group. Here the records are dropped, and the log says so.
+            print(f"firehose {delivery_stream_name}: delivery to s3://{bucket_name}/{key} failed: {exc!r}", flush=True)
         return [{"RecordId": str(uuid.uuid4())} for _ in records]
 
     cls.put_s3_records = put_s3_records  # type: ignore[method-assign]
     cls._loki_ingest_patched = True  # type: ignore[attr-defined]
+
+
+def _query_definitions(backend: Any) -> dict[str, dict[str, Any]]:
+    """The backend's saved Logs Insights queries (an attribute added here, so a state saved
+    before it existed still loads)."""
+    if not hasattr(backend, "loki_query_definitions"):
+        backend.loki_query_definitions = {}
+    found: dict[str, dict[str, Any]] = backend.loki_query_definitions
+    return found
+
+
+def patch_saved_queries() -> None:
+    from moto.athena import responses as athena_responses
+    from moto.logs import exceptions as logs_exceptions
+    from moto.logs import responses as logs_responses
+
+    logs = logs_responses.LogsResponse
+    if getattr(logs, "_loki_ingest_patched", False):
+        return
+
+    def put_query_definition(self: Any) -> str:
+        definitions = _query_definitions(self.logs_backend)
+        query_id = self._get_param("queryDefinitionId") or str(uuid.uuid4())
+        if self._get_param("queryDefinitionId") and query_id not in definitions:
+            raise logs_exceptions.ResourceNotFoundException("The query definition does not exist.")
+        definitions[query_id] = {
+            "queryLanguage": self._get_param("queryLanguage") or "CWLI",
+            "queryDefinitionId": query_id,
+            "name": self._get_param("name"),
+            "queryString": self._get_param("queryString"),
+            "lastModified": int(time.time() * 1000),
+            "logGroupNames": self._get_param("logGroupNames") or [],
+        }
+        return json.dumps({"queryDefinitionId": query_id})
+
+    def describe_query_definitions(self: Any) -> str:
+        prefix = self._get_param("queryDefinitionNamePrefix") or ""
+        found = [d for d in _query_definitions(self.logs_backend).values() if d["name"].startswith(prefix)]
+        return json.dumps({"queryDefinitions": sorted(found, key=lambda d: d["name"])})
+
+    def delete_query_definition(self: Any) -> str:
+        if _query_definitions(self.logs_backend).pop(self._get_param("queryDefinitionId"), None) is None:
+            raise logs_exceptions.ResourceNotFoundException("The query definition does not exist.")
+        return json.dumps({"success": True})
+
+    logs.put_query_definition = put_query_definition  # type: ignore[attr-defined]
+    logs.describe_query_definitions = describe_query_definitions  # type: ignore[attr-defined]
+    logs.delete_query_definition = delete_query_definition  # type: ignore[attr-defined]
+    logs._loki_ingest_patched = True  # type: ignore[attr-defined]
+
+    athena = athena_responses.AthenaResponse
+    original_get = athena.get_named_query
+
+    def delete_named_query(self: Any) -> str | tuple[str, dict[str, int]]:
+        if self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None) is None:
+            return self.error("NamedQuery does not exist", 400)
+        return json.dumps({})
+
+    @functools.wraps(original_get)
+    def get_named_query(self: Any) -> str | tuple[str, dict[str, int]]:
+        # moto answers a 500 (an AttributeError) for an unknown id; AWS a 400.
+        if self.athena_backend.get_named_query(self._get_param("NamedQueryId")) is None:
+            return self.error("NamedQuery does not exist", 400)
+        answer: str = original_get(self)
+        return answer
+
+    athena.delete_named_query = delete_named_query  # type: ignore[attr-defined]
+    athena.get_named_query = get_named_query  # type: ignore[method-assign]
 
 
 # --- persistence ---------------------------------------------------------------------------
@@ -283,7 +366,7 @@ def install_save_on_stop(path: Path) -> None:
 
 
 # The services environments/dev uses, touched once at start (see warm_up).
-WARM_SERVICES = ("sts", "iam", "s3", "lambda", "firehose", "secretsmanager", "logs", "glue")
+WARM_SERVICES = ("sts", "iam", "s3", "lambda", "firehose", "secretsmanager", "logs", "glue", "cloudwatch", "athena")
 
 
 def warm_up() -> None:
@@ -307,6 +390,7 @@ def main() -> None:
     patch_lambda_logging_config()
     patch_secure_transport()
     patch_firehose_s3_delivery()
+    patch_saved_queries()
     if args.state_file is not None:
         status = load_state(args.state_file)
         args.state_file.with_name(args.state_file.name + ".status.json").write_text(json.dumps(status) + "\n")

@@ -31,6 +31,11 @@ output "athena_workgroup" {
   value       = module.loki_ingest.athena_workgroup
 }
 
+output "dashboard_url" {
+  description = "The CloudWatch dashboard of this deployment."
+  value       = module.loki_ingest.dashboard_url
+}
+
 output "loki_ingest" {
   description = "Every output of the module: bucket, stream, function, roles, secret, Glue table."
   value       = module.loki_ingest

@@ -1,15 +1,16 @@
 # One customer managed key for everything at rest in this deployment: the log bucket,
-# Firehose, the credentials secret, the function's environment and the log groups.
+# Firehose, the credentials secret, the function's environment, the log groups and the
+# alarm topic.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
   account_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-  # The module names its log groups after var.name (modules/loki-ingest/logs.tf); the key
-  # may only encrypt those two. var.region is the provider's region (providers.tf).
+  # The module names its log groups after var.name (modules/loki-ingest/logs.tf, canary.tf);
+  # the key may only encrypt those. var.region is the provider's region (providers.tf).
   log_group_arns = [
-    for name in ["/aws/lambda/${var.name}", "/aws/kinesisfirehose/${var.name}"] :
+    for name in ["/aws/lambda/${var.name}", "/aws/kinesisfirehose/${var.name}", "/aws/lambda/${var.name}-canary"] :
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:${name}"
   ]
 }
@@ -46,6 +47,25 @@ data "aws_iam_policy_document" "kms" {
       test     = "StringEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = local.log_group_arns
+    }
+  }
+
+  # CloudWatch encrypts alarm notifications for the alarm topic (SNS server-side encryption)
+  # with this key: it needs GenerateDataKey and Decrypt, or alarms fire and nobody is told
+  # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+  # Only on behalf of this account's alarms (aws:SourceAccount, the confused-deputy guard).
+  statement {
+    sid       = "CloudWatchAlarmNotifications"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

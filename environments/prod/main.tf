@@ -1,6 +1,6 @@
 # Prod: durable and locked down. Long retention, customer managed KMS everywhere, buckets
-# that refuse to be destroyed with data in them, and a 30-day recovery window on the
-# credentials secret. Concurrency stays unreserved unless reserved_concurrency is set: a
+# that refuse to be destroyed with data in them, a 30-day recovery window on the
+# credentials secret, and alarms that notify an SNS topic. Concurrency stays unreserved unless reserved_concurrency is set: a
 # reservation fails on accounts whose quota is below reservation + 100 (new ones have 10).
 module "loki_ingest" {
   source = "../../modules/loki-ingest"
@@ -22,6 +22,15 @@ module "loki_ingest" {
   secret_kms_key_arn   = aws_kms_key.this.arn
   lambda_kms_key_arn   = aws_kms_key.this.arn
   logs_kms_key_arn     = aws_kms_key.this.arn
+
+  # Alarms notify a topic of this deployment, encrypted with the same key (kms.tf lets
+  # CloudWatch use it); subscribe to the alarm_topic_arn output or list addresses here.
+  create_alarm_topic      = true
+  alarm_topic_kms_key_arn = aws_kms_key.this.arn
+  alarm_email_addresses   = var.alarm_email_addresses
+
+  # `make verify` every hour from inside AWS, so a deployment without traffic is checked too.
+  canary_schedule_expression = var.canary_schedule_expression
 
   tags = {
     environment = "prod"

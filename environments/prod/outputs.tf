@@ -31,6 +31,16 @@ output "athena_workgroup" {
   value       = module.loki_ingest.athena_workgroup
 }
 
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify: subscribe to it (or set alarm_email_addresses) to be told when delivery breaks."
+  value       = module.loki_ingest.alarm_topic_arn
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard of this deployment."
+  value       = module.loki_ingest.dashboard_url
+}
+
 output "loki_ingest" {
   description = "Every output of the module: bucket, stream, function, roles, secret, Glue table."
   value       = module.loki_ingest

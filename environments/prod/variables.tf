@@ -49,3 +49,15 @@ variable "lambda_zip_path" {
   type        = string
   default     = null
 }
+
+variable "alarm_email_addresses" {
+  description = "Email addresses told when an alarm fires or recovers (each confirms a link SNS mails it). Empty: subscribe to the alarm_topic_arn output yourself."
+  type        = list(string)
+  default     = []
+}
+
+variable "canary_schedule_expression" {
+  description = "How often the scheduled canary pushes a marked line and checks it lands in S3 (an EventBridge rate expression); null turns it off. Each run waits up to the 300 s buffer interval + 120 s."
+  type        = string
+  default     = "rate(1 hour)"
+}

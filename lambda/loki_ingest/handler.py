@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from . import firehose, otlp, records
+from . import firehose, metrics, otlp, records
 from .auth import Authenticator, SecretsManagerSource, SecretSource, secrets_client, tenant_of
 from .decode import Dialect, media_type
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound
@@ -187,9 +187,11 @@ class App:
 
     def _log(self, request: Request | None, status: int, outcome: Outcome, started: float) -> None:
         """The one line per request: sizes, counts and our own words (a reason, an AWS error
-        code); never a header value, label text, line text or the raw path."""
+        code); never a header value, label text, line text or the raw path. Its figures are
+        also CloudWatch metrics, in Embedded Metric Format (metrics.py)."""
         delivery = outcome.delivery
         method = request.method if request else ""
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
         fields: dict[str, Any] = {
             "request_id": _request_id(request),
             "method": method if method in _METHODS else "other",
@@ -203,7 +205,7 @@ class App:
             "calls": delivery.calls if delivery else 0,
             "retries": delivery.retries if delivery else 0,
             "rejected": outcome.rejections.entries,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": duration_ms,
         }
         if outcome.rejections:
             fields["rejected_by"] = outcome.rejections.by_kind()
@@ -211,6 +213,22 @@ class App:
             fields["reason"] = outcome.reason
         if outcome.detail:
             fields["detail"] = outcome.detail
+        route = ROUTES.get(outcome.route)
+        figures = metrics.Figures(
+            route=outcome.route,
+            push=route is not None and route.kind == "push",
+            status=status,
+            reason=outcome.reason,
+            entries=outcome.entries,
+            rejected=outcome.rejections.entries,
+            bytes_in=outcome.bytes_in,
+            record_bytes=outcome.bytes_decoded,
+            records=fields["records"],
+            calls=fields["calls"],
+            retries=fields["retries"],
+            duration_ms=duration_ms,
+        )
+        fields.update(metrics.members(figures, timestamp_ms=int(time.time() * 1000)))
         level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         self.logger.log(level, "request", extra={"fields": fields})
 

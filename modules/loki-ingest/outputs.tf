@@ -117,3 +117,50 @@ output "invoke_function_permission_command" {
   description = "Run once (AWS CLI) unless the function URL was created by hashicorp/aws >= 6.28: adds the lambda:InvokeFunction statement (lambda:InvokedViaFunctionUrl) that AuthType NONE URLs need besides lambda:InvokeFunctionUrl. Older providers never add it, not even after an upgrade, and without it the URL answers 403 (new URLs at once, older ones from November 2026). A second run fails harmlessly with ResourceConflictException."
   value       = "aws lambda add-permission --region ${local.region} --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
 }
+
+output "firehose_buffering_interval_seconds" {
+  description = "Firehose buffer interval: the longest a line waits before it is in S3 (`make verify` waits that long and a little more)."
+  value       = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].buffering_interval
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the handler's own metrics (Embedded Metric Format in its log lines), dimension FunctionName."
+  value       = local.metrics_namespace
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms (empty when alarms_enabled is false)."
+  value = concat(
+    [for alarm in aws_cloudwatch_metric_alarm.metric : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.rate : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.canary : alarm.alarm_name],
+  )
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic create_alarm_topic created (null otherwise): subscribe to it to be told when an alarm fires."
+  value       = try(aws_sns_topic.alarms[0].arn, null)
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null when dashboard_enabled is false)."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}
+
+output "dashboard_url" {
+  description = "Console URL of the dashboard (null when dashboard_enabled is false, or outside the aws partition)."
+  value       = var.dashboard_enabled && local.partition == "aws" ? "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards/dashboard/${var.name}" : null
+}
+
+output "saved_queries" {
+  description = "Names of the saved CloudWatch Logs Insights queries and Athena named queries."
+  value = {
+    logs_insights = [for query in aws_cloudwatch_query_definition.this : query.name]
+    athena        = [for query in aws_athena_named_query.this : query.name]
+  }
+}
+
+output "canary_function_name" {
+  description = "The scheduled canary's Lambda function (null unless canary_schedule_expression is set); `aws lambda invoke --function-name <it> out.json` runs it once."
+  value       = try(aws_lambda_function.canary[0].function_name, null)
+}

@@ -701,3 +701,128 @@ variable "athena_projection_start_year" {
     error_message = "athena_projection_start_year must be between 2015 and 2100."
   }
 }
+
+# ---------------------------------------------------------------------------------------
+# Monitoring: alarms, dashboard, saved queries, scheduled canary
+# (monitoring.tf, queries.tf, canary.tf; docs/monitoring.md)
+# ---------------------------------------------------------------------------------------
+
+variable "alarms_enabled" {
+  description = "Create the CloudWatch alarms of monitoring.tf (delivery to S3, Firehose throttling, Lambda errors, throttles, timeouts, function URL 5xx, the handler's rejected-entry and 503 rates, broken metrics)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_topic_arn" {
+  description = "Existing SNS topic the alarms notify (on ALARM and back to OK). null: only create_alarm_topic's topic, or none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be null or an SNS topic ARN."
+  }
+}
+
+variable "create_alarm_topic" {
+  description = "Create an SNS topic \"<name>-alarms\" for the alarms (output alarm_topic_arn); subscribe to it, or list addresses in alarm_email_addresses."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_email_addresses" {
+  description = "Email addresses subscribed to the topic create_alarm_topic creates. SNS mails each one a confirmation link; nothing is delivered until it is followed."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for address in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "alarm_email_addresses must be email addresses."
+  }
+
+  validation {
+    condition     = length(var.alarm_email_addresses) == 0 || var.create_alarm_topic
+    error_message = "alarm_email_addresses needs create_alarm_topic = true (subscribe to an existing topic where it is managed)."
+  }
+}
+
+variable "alarm_topic_kms_key_arn" {
+  description = "Customer managed KMS key for the topic create_alarm_topic creates. Its key policy must let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*; CloudWatch cannot publish to a topic under the AWS managed aws/sns key. null: the topic is not encrypted (alarm notifications carry alarm names and metric values, never log data)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_kms_key_arn == null || can(regex(local.kms_key_arn_regex, var.alarm_topic_kms_key_arn))
+    error_message = "alarm_topic_kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (docs/monitoring.md has each alarm's metric and why): data_freshness_seconds (null: the buffer interval + 300 s), firehose_throttled_records and url_5xx per 5 minutes, lambda_errors and lambda_throttles per 5 minutes, duration_percent_of_timeout (maximum duration), rejected_entries_percent and push_503_percent (over 15 minutes). An alarm fires above its threshold."
+  type = object({
+    data_freshness_seconds      = optional(number)
+    firehose_throttled_records  = optional(number, 0)
+    lambda_errors               = optional(number, 0)
+    lambda_throttles            = optional(number, 0)
+    url_5xx                     = optional(number, 5)
+    duration_percent_of_timeout = optional(number, 80)
+    rejected_entries_percent    = optional(number, 1)
+    push_503_percent            = optional(number, 5)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    # A freshness below the buffer interval alarms on every healthy buffer; Firehose keeps
+    # retrying S3 for up to 24 hours (86400 s).
+    condition = var.alarm_thresholds.data_freshness_seconds == null || try(
+      var.alarm_thresholds.data_freshness_seconds > var.firehose_buffering_interval_seconds && var.alarm_thresholds.data_freshness_seconds <= 86400, false
+    )
+    error_message = "alarm_thresholds.data_freshness_seconds must be null or above firehose_buffering_interval_seconds and at most 86400."
+  }
+  validation {
+    condition = alltrue([for value in [
+      var.alarm_thresholds.firehose_throttled_records, var.alarm_thresholds.lambda_errors,
+      var.alarm_thresholds.lambda_throttles, var.alarm_thresholds.url_5xx,
+    ] : value >= 0 && floor(value) == value])
+    error_message = "alarm_thresholds counts (firehose_throttled_records, lambda_errors, lambda_throttles, url_5xx) must be whole numbers >= 0."
+  }
+  validation {
+    condition = alltrue([for value in [
+      var.alarm_thresholds.duration_percent_of_timeout, var.alarm_thresholds.rejected_entries_percent,
+      var.alarm_thresholds.push_503_percent,
+    ] : value > 0 && value <= 100])
+    error_message = "alarm_thresholds percentages (duration_percent_of_timeout, rejected_entries_percent, push_503_percent) must be above 0 and at most 100."
+  }
+}
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard \"<name>\" (pushes, entries, bytes, latency percentiles, 4xx/5xx, Firehose incoming vs delivered, freshness, alarm states)."
+  type        = bool
+  default     = true
+}
+
+variable "saved_queries_enabled" {
+  description = "Save CloudWatch Logs Insights queries (errors by message, slowest requests, 4xx by reason) and, with enable_athena, Athena named queries (recent events, events by event_id, duplicates removed by id)."
+  type        = bool
+  default     = true
+}
+
+variable "canary_schedule_expression" {
+  description = "Run the canary of `make verify` on this EventBridge schedule, e.g. \"rate(1 hour)\": a Lambda function pushes a marked line with the real credentials, waits for it in S3 and reports CanarySuccess/CanaryLatency; an alarm fires when a run fails or none reports. null (the default) creates none."
+  type        = string
+  default     = null
+
+  validation {
+    # rate() only: the alarm's period follows the interval (canary.tf).
+    condition     = var.canary_schedule_expression == null || can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\\)$", var.canary_schedule_expression))
+    error_message = "canary_schedule_expression must be null or an EventBridge rate expression such as \"rate(1 hour)\"."
+  }
+
+  validation {
+    # The canary waits up to the buffer interval + 120 s inside one invocation (at most 900 s).
+    condition     = var.canary_schedule_expression == null || var.firehose_buffering_interval_seconds <= 600
+    error_message = "the scheduled canary needs firehose_buffering_interval_seconds <= 600 (it waits for one buffer inside a 15-minute invocation)."
+  }
+}

@@ -26,6 +26,7 @@ import pytest
 from scripts import function_url_permission as url_permission
 
 from local.emulator import free_port, spawn, stop_process
+from local.server import FunctionUrlServer, open_invoker, serve_in_thread
 from local.state import emulator_client, emulator_env
 from tests.conftest import ROOT, record_figures
 from tests.terraform.support import (
@@ -76,6 +77,7 @@ LINKED = [
     "requirements-dev.txt",
     "pyproject.toml",
     ".venv",
+    "local",
 ]
 
 
@@ -450,17 +452,26 @@ def lint_targets(prod: ProdStack) -> list[LintTarget]:
         targets.append(LintTarget(address, doc["json"], skips))
 
     function_arn = prod.values("module.loki_ingest.aws_lambda_function.this")["arn"]
+    function_arns = {
+        r["values"]["function_name"]: r["values"]["arn"]
+        for r in of_type(prod.resources, "aws_lambda_function").values()
+    }
     for address, permission in of_type(prod.resources, "aws_lambda_permission").items():
         values = permission["values"]
+        # As Lambda renders AddPermission: a service principal as {"Service": ...}, the source
+        # ARN as an ArnLike condition.
+        principal = values["principal"]
         statement = {
             "Sid": values["statement_id"],
             "Effect": "Allow",
-            "Principal": values["principal"],
+            "Principal": {"Service": principal} if principal.endswith(".amazonaws.com") else principal,
             "Action": values["action"],
-            "Resource": function_arn,
+            "Resource": function_arns[values["function_name"]],
         }
         if values.get("function_url_auth_type"):
             statement["Condition"] = {"StringEquals": {"lambda:FunctionUrlAuthType": values["function_url_auth_type"]}}
+        if values.get("source_arn"):
+            statement["Condition"] = {"ArnLike": {"AWS:SourceArn": values["source_arn"]}}
         targets.append(
             LintTarget(address, json.dumps({"Version": "2012-10-17", "Statement": [statement]}), own_skips(address))
         )
@@ -526,3 +537,214 @@ def test_parliament_finds_nothing_but_justified_skips(prod: ProdStack) -> None:
     record_figures(
         "parliament", {"documents": len(targets), "findings": len(findings), "suppressions": len(every_skip)}
     )
+
+
+# --- told when delivery breaks (issue 13) -------------------------------------------------------
+
+NAME = "loki-ingest-prod"
+# alarm suffix: (namespace, metric, dimension name, dimension value, statistic, comparison, threshold)
+METRIC_ALARMS = {
+    "delivery-freshness": (
+        "AWS/Firehose",
+        "DeliveryToS3.DataFreshness",
+        "DeliveryStreamName",
+        NAME,
+        "Maximum",
+        "GreaterThanThreshold",
+        600.0,  # prod's 300 s buffer interval + 300 s
+    ),
+    "delivery-success": (
+        "AWS/Firehose",
+        "DeliveryToS3.Success",
+        "DeliveryStreamName",
+        NAME,
+        "Average",
+        "LessThanThreshold",
+        1.0,
+    ),
+    "firehose-throttled": (
+        "AWS/Firehose",
+        "ThrottledRecords",
+        "DeliveryStreamName",
+        NAME,
+        "Sum",
+        "GreaterThanThreshold",
+        0.0,
+    ),
+    "lambda-errors": ("AWS/Lambda", "Errors", "FunctionName", NAME, "Sum", "GreaterThanThreshold", 0.0),
+    "lambda-throttles": ("AWS/Lambda", "Throttles", "FunctionName", NAME, "Sum", "GreaterThanThreshold", 0.0),
+    "url-5xx": ("AWS/Lambda", "Url5xxCount", "FunctionName", NAME, "Sum", "GreaterThanThreshold", 5.0),
+    "duration-near-timeout": (
+        "AWS/Lambda",
+        "Duration",
+        "FunctionName",
+        NAME,
+        "Maximum",
+        "GreaterThanThreshold",
+        12000.0,  # 80% of the 15 s timeout
+    ),
+    "metrics-broken": (
+        "AWS/Logs",
+        "EMFValidationErrors",
+        "LogGroupName",
+        f"/aws/lambda/{NAME}",
+        "Sum",
+        "GreaterThanThreshold",
+        0.0,
+    ),
+}
+# alarm suffix: (numerator, denominator, percent)
+RATE_ALARMS = {
+    "rejected-entries": ("RejectedEntries", "EntriesReceived", 1.0),
+    "push-503": ("Pushes503", "Pushes", 5.0),
+}
+
+
+def alarms(prod: ProdStack) -> dict[str, dict[str, Any]]:
+    found = prod.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{NAME}-")["MetricAlarms"]
+    return {alarm["AlarmName"].removeprefix(f"{NAME}-"): alarm for alarm in found}
+
+
+def test_the_alarms_watch_this_deployment_with_the_right_dimensions_and_thresholds(prod: ProdStack) -> None:
+    found = alarms(prod)
+    assert sorted(found) == sorted([*METRIC_ALARMS, *RATE_ALARMS, "canary"])
+    for suffix, (namespace, metric, dimension, value, statistic, comparison, threshold) in METRIC_ALARMS.items():
+        alarm = found[suffix]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (namespace, metric, statistic), suffix
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (comparison, threshold), suffix
+        assert alarm["Dimensions"] == [{"Name": dimension, "Value": value}], suffix
+        assert alarm["TreatMissingData"] == "notBreaching", suffix
+    for suffix, (numerator, denominator, percent) in RATE_ALARMS.items():
+        alarm = found[suffix]
+        queries = {query["Id"]: query for query in alarm["Metrics"]}
+        assert queries["rate"]["Expression"] == "IF(total > 0, 100 * part / total, 0)" and queries["rate"]["ReturnData"]
+        for query_id, metric in (("part", numerator), ("total", denominator)):
+            stat = queries[query_id]["MetricStat"]
+            assert stat["Metric"] == {
+                "Namespace": "LokiIngest",
+                "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": NAME}],
+            }
+            assert (stat["Stat"], stat["Period"]) == ("Sum", 300)
+        assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (percent, 3, 3)
+    assert sorted(prod.outputs["loki_ingest"]["alarm_names"]) == sorted(f"{NAME}-{s}" for s in found)
+    # The scheduled canary: no report within two hourly runs is a failure too.
+    canary = found["canary"]
+    assert (canary["Namespace"], canary["MetricName"], canary["Statistic"]) == (
+        "LokiIngest",
+        "CanarySuccess",
+        "Minimum",
+    )
+    assert canary["Dimensions"] == [{"Name": "FunctionName", "Value": NAME}]
+    assert (canary["Period"], canary["ComparisonOperator"], canary["Threshold"]) == (7200, "LessThanThreshold", 1.0)
+    assert canary["TreatMissingData"] == "breaching"
+
+
+def test_the_hourly_canary_runs_the_package_with_read_only_access(prod: ProdStack) -> None:
+    module = prod.outputs["loki_ingest"]
+    function = prod.values("module.loki_ingest.aws_lambda_function.canary[0]")
+    assert module["canary_function_name"] == function["function_name"] == f"{NAME}-canary"
+    assert function["handler"] == "loki_ingest.canary.handler" and function["timeout"] == 480
+    environment = function["environment"][0]["variables"]
+    assert (
+        environment["CANARY_PUSH_URL"] == module["push_url"] and environment["CANARY_BUCKET"] == module["bucket_name"]
+    )
+    assert environment["CANARY_BUFFER_INTERVAL_SECONDS"] == "300" and environment["CANARY_FUNCTION_NAME"] == NAME
+    rule = prod.values("module.loki_ingest.aws_cloudwatch_event_rule.canary[0]")
+    assert rule["schedule_expression"] == "rate(1 hour)"
+    policy = json.loads(prod.values("module.loki_ingest.aws_iam_role_policy.canary[0]")["policy"])
+    actions = sorted(a for s in policy["Statement"] for a in as_list(s["Action"]))
+    reads = ["secretsmanager:GetSecretValue", "s3:ListBucket", "s3:GetObject", "kms:Decrypt", "kms:Decrypt"]
+    assert actions == sorted(["logs:CreateLogStream", "logs:PutLogEvents", *reads])
+    key_arn = prod.values("aws_kms_key.this")["arn"]
+    bucket = module["bucket_arn"]
+    assert allows(policy, "s3:GetObject", f"{bucket}/logs/year=2026/x.json.gz", {})
+    assert not allows(policy, "s3:GetObject", f"{bucket}/athena-results/x.csv", {})
+    assert not allows(policy, "s3:PutObject", f"{bucket}/logs/x", {})
+    assert allows(policy, "kms:Decrypt", key_arn, {"kms:ViaService": "s3.us-east-1.amazonaws.com"})
+    assert not allows(policy, "kms:Decrypt", key_arn, {})
+
+
+def test_every_alarm_notifies_the_encrypted_topic_cloudwatch_may_publish_to(prod: ProdStack) -> None:
+    topic = prod.outputs["alarm_topic_arn"]
+    assert topic and topic == prod.outputs["loki_ingest"]["alarm_topic_arn"] and topic.endswith(f":{NAME}-alarms")
+    for suffix, alarm in alarms(prod).items():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], suffix
+    key_arn = prod.values("aws_kms_key.this")["arn"]
+    attributes = prod.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == key_arn
+    # CloudWatch cannot publish to a CMK-encrypted topic without the key (SNS key management).
+    policy = json.loads(prod.values("aws_kms_key.this")["policy"])
+    (statement,) = [s for s in policy["Statement"] if s.get("Sid") == "CloudWatchAlarmNotifications"]
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    account = key_arn.split(":")[4]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+
+
+def test_the_dashboard_is_valid_json_naming_the_function_and_the_stream(prod: ProdStack) -> None:
+    name = prod.outputs["loki_ingest"]["dashboard_name"]
+    assert name == NAME and prod.outputs["dashboard_url"].endswith(f"#dashboards/dashboard/{NAME}")
+    body = json.loads(prod.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    widgets = body["widgets"]
+    metric_widgets = [w for w in widgets if w["type"] == "metric"]
+    assert len(metric_widgets) == 6
+    rows = [row for widget in metric_widgets for row in widget["properties"]["metrics"]]
+    for widget in metric_widgets:
+        assert widget["properties"]["region"] == "us-east-1", widget["properties"]["title"]
+    named = {(row[0], row[1], row[2], row[3]) for row in rows}
+    assert ("LokiIngest", "Pushes", "FunctionName", NAME) in named
+    assert ("AWS/Lambda", "Url5xxCount", "FunctionName", NAME) in named
+    assert ("AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", NAME) in named
+    assert ("AWS/Firehose", "IncomingRecords", "DeliveryStreamName", NAME) in named
+    assert ("AWS/Firehose", "DeliveryToS3.Records", "DeliveryStreamName", NAME) in named
+    percentiles = {row[-1].get("stat") for row in rows if row[1] == "Duration" and row[0] == "LokiIngest"}
+    assert percentiles == {"p50", "p90", "p99"}
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(a["AlarmArn"] for a in alarms(prod).values())
+
+
+def test_the_saved_queries_exist_for_this_deployment(prod: ProdStack) -> None:
+    module = prod.outputs["loki_ingest"]
+    logs = prod.client("logs").describe_query_definitions(queryDefinitionNamePrefix=f"{NAME}/")["queryDefinitions"]
+    assert sorted(q["name"] for q in logs) == [
+        f"{NAME}/4xx-by-reason",
+        f"{NAME}/errors-by-message",
+        f"{NAME}/slowest-requests",
+    ]
+    assert all(q["logGroupNames"] == [module["lambda_log_group_name"]] for q in logs)
+    athena = prod.client("athena")
+    named = [
+        athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
+        for query_id in athena.list_named_queries(WorkGroup=module["athena_workgroup"])["NamedQueryIds"]
+    ]
+    assert sorted(q["Name"] for q in named) == [
+        f"{NAME}/deduplicated-events",
+        f"{NAME}/events-by-event-id",
+        f"{NAME}/recent-events",
+    ]
+    assert {q["Database"] for q in named} == {module["glue_database_name"]}
+    assert all(f'"{module["glue_database_name"]}"."records"' in q["QueryString"] for q in named)
+
+
+def test_make_verify_env_prod_reads_the_outputs_and_the_secret_and_follows_the_line_to_s3(
+    prod: ProdStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make verify ENV=prod` as the README runs it: outputs from `terraform output` (state in the
+    S3 backend), the password from Secrets Manager with boto3, the line followed into the
+    KMS-encrypted bucket. Only the push goes to the prod function served here (in-process: the
+    arm64 zip does not run on this machine), as a function URL cannot be served offline."""
+    for key, value in emulator_env(prod.endpoint).items():
+        monkeypatch.setenv(key, value)
+    invoker = open_invoker(prod.outputs["loki_ingest"], prod.endpoint, zip_path=None, python312=None, runtime_dir=None)
+    server = FunctionUrlServer(("127.0.0.1", free_port()), invoker, quiet=True)
+    serve_in_thread(server)
+    try:
+        result = prod.make("verify", "ENV=prod", extra_env={"VERIFY_URL": server.url})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "environments/prod (us-east-1): pushing one marked line to " + server.url in result.stdout
+    assert "Firehose buffers up to 300 s; giving up after 420 s" in result.stdout
+    assert "OK: end-to-end latency" in result.stdout

@@ -1,0 +1,290 @@
+# Alarms, notifications, saved queries and the scheduled canary (monitoring.tf, queries.tf,
+# canary.tf), planned against the emulator like module.tftest.hcl. What only exists after an apply (the dashboard body, the
+# alarms as CloudWatch stores them) is checked on the applied prod root
+# (tests/terraform/test_prod_stack.py) and the dev root (tests/e2e/test_verify.py).
+
+variables {
+  name          = "tftest-mon"
+  force_destroy = true
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+}
+
+run "alarms_watch_delivery_lambda_the_url_and_the_handler_by_default" {
+  command = plan
+
+  assert {
+    condition = toset(keys(aws_cloudwatch_metric_alarm.metric)) == toset([
+      "delivery-freshness", "delivery-success", "firehose-throttled", "lambda-errors", "lambda-throttles",
+      "url-5xx", "duration-near-timeout", "metrics-broken",
+    ]) && toset(keys(aws_cloudwatch_metric_alarm.rate)) == toset(["rejected-entries", "push-503"])
+    error_message = "the default alarm set"
+  }
+  assert {
+    condition = alltrue([
+      for key in ["delivery-freshness", "delivery-success", "firehose-throttled"] :
+      aws_cloudwatch_metric_alarm.metric[key].namespace == "AWS/Firehose" &&
+      aws_cloudwatch_metric_alarm.metric[key].dimensions == tomap({ DeliveryStreamName = "tftest-mon" })
+    ])
+    error_message = "the Firehose alarms watch this stream"
+  }
+  assert {
+    condition = alltrue([
+      for key in ["lambda-errors", "lambda-throttles", "url-5xx", "duration-near-timeout"] :
+      aws_cloudwatch_metric_alarm.metric[key].namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.metric[key].dimensions == tomap({ FunctionName = "tftest-mon" })
+    ])
+    error_message = "the Lambda and function URL alarms watch this function"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["delivery-freshness"].metric_name == "DeliveryToS3.DataFreshness" &&
+      aws_cloudwatch_metric_alarm.metric["delivery-freshness"].threshold == 600 &&
+      aws_cloudwatch_metric_alarm.metric["delivery-success"].metric_name == "DeliveryToS3.Success" &&
+      aws_cloudwatch_metric_alarm.metric["delivery-success"].comparison_operator == "LessThanThreshold" &&
+      aws_cloudwatch_metric_alarm.metric["delivery-success"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.metric["firehose-throttled"].metric_name == "ThrottledRecords" &&
+      aws_cloudwatch_metric_alarm.metric["url-5xx"].metric_name == "Url5xxCount" &&
+      aws_cloudwatch_metric_alarm.metric["url-5xx"].threshold == 5
+    )
+    error_message = "freshness above the 300 s buffer interval + 300 s, S3 success below 1, throttling, URL 5xx"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].threshold == 12000 && aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].statistic == "Maximum"
+    error_message = "duration alarm at 80% of the 15 s timeout"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["metrics-broken"].namespace == "AWS/Logs" &&
+      aws_cloudwatch_metric_alarm.metric["metrics-broken"].dimensions == tomap({ LogGroupName = "/aws/lambda/tftest-mon" })
+    )
+    error_message = "the EMF extraction alarm watches the function's log group"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for alarm in aws_cloudwatch_metric_alarm.rate : [
+        for query in alarm.metric_query :
+        query.metric[0].namespace == "LokiIngest" && query.metric[0].dimensions == tomap({ FunctionName = "tftest-mon" })
+        if length(query.metric) > 0
+      ]
+    ]))
+    error_message = "the rate alarms read the handler's own metrics of this function"
+  }
+  assert {
+    condition = (
+      [for q in aws_cloudwatch_metric_alarm.rate["rejected-entries"].metric_query : q.metric[0].metric_name if q.id == "part"] == ["RejectedEntries"] &&
+      [for q in aws_cloudwatch_metric_alarm.rate["push-503"].metric_query : q.metric[0].metric_name if q.id == "part"] == ["Pushes503"] &&
+      aws_cloudwatch_metric_alarm.rate["rejected-entries"].threshold == 1 && aws_cloudwatch_metric_alarm.rate["push-503"].threshold == 5
+    )
+    error_message = "rejected entries above 1% and push 503s above 5%"
+  }
+  assert {
+    condition     = alltrue([for alarm in aws_cloudwatch_metric_alarm.metric : try(length(alarm.alarm_actions), 0) == 0]) && length(aws_sns_topic.alarms) == 0
+    error_message = "no topic and no actions unless asked for"
+  }
+  assert {
+    condition = (
+      toset(keys(aws_cloudwatch_query_definition.this)) == toset(["errors-by-message", "slowest-requests", "4xx-by-reason"]) &&
+      alltrue([for q in aws_cloudwatch_query_definition.this : q.log_group_names == tolist(["/aws/lambda/tftest-mon"]) && startswith(q.name, "tftest-mon/")]) &&
+      toset(keys(aws_athena_named_query.this)) == toset(["recent-events", "events-by-event-id", "deduplicated-events"]) &&
+      alltrue([for q in aws_athena_named_query.this : q.database == "tftest_mon_logs" && strcontains(q.query, "\"tftest_mon_logs\".\"records\"")])
+    )
+    error_message = "the saved queries"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 1 && aws_cloudwatch_dashboard.this[0].dashboard_name == "tftest-mon"
+    error_message = "the dashboard is named like the deployment"
+  }
+}
+
+run "freshness_follows_the_buffer_interval_unless_set" {
+  command = plan
+  variables {
+    firehose_buffering_interval_seconds = 60
+    lambda_timeout_seconds              = 30
+    alarm_thresholds                    = { duration_percent_of_timeout = 50, url_5xx = 0 }
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["delivery-freshness"].threshold == 360 &&
+      aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].threshold == 15000 &&
+      aws_cloudwatch_metric_alarm.metric["url-5xx"].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.rate["push-503"].threshold == 5
+    )
+    error_message = "derived and given thresholds"
+  }
+}
+
+run "an_explicit_freshness_threshold_wins" {
+  command = plan
+  variables {
+    alarm_thresholds = { data_freshness_seconds = 1800 }
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["delivery-freshness"].threshold == 1800
+    error_message = "data_freshness_seconds overrides the derived threshold"
+  }
+}
+
+run "an_existing_topic_is_notified_on_alarm_and_recovery" {
+  command = plan
+  variables {
+    alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:ops-pager"
+  }
+  assert {
+    condition = alltrue(concat(
+      [for alarm in aws_cloudwatch_metric_alarm.metric : alarm.alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-pager"]) && alarm.ok_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-pager"])],
+      [for alarm in aws_cloudwatch_metric_alarm.rate : alarm.alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-pager"])],
+    )) && length(aws_sns_topic.alarms) == 0
+    error_message = "every alarm notifies the given topic"
+  }
+}
+
+run "a_created_topic_gets_the_key_and_the_subscribers" {
+  command = plan
+  variables {
+    create_alarm_topic      = true
+    alarm_email_addresses   = ["ops@example.com", "oncall@example.com"]
+    alarm_topic_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition = (
+      aws_sns_topic.alarms[0].name == "tftest-mon-alarms" &&
+      aws_sns_topic.alarms[0].kms_master_key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" &&
+      toset(keys(aws_sns_topic_subscription.alarm_email)) == toset(["ops@example.com", "oncall@example.com"]) &&
+      alltrue([for s in aws_sns_topic_subscription.alarm_email : s.protocol == "email"])
+    )
+    error_message = "the created topic, encrypted, with one email subscription per address"
+  }
+}
+
+run "monitoring_can_be_turned_off" {
+  command = plan
+  variables {
+    alarms_enabled        = false
+    dashboard_enabled     = false
+    saved_queries_enabled = false
+    create_alarm_topic    = true
+  }
+  assert {
+    condition = (
+      length(aws_cloudwatch_metric_alarm.metric) + length(aws_cloudwatch_metric_alarm.rate) + length(aws_sns_topic.alarms) +
+      length(aws_cloudwatch_dashboard.this) + length(aws_cloudwatch_query_definition.this) + length(aws_athena_named_query.this) == 0
+    )
+    error_message = "nothing is created when it is turned off"
+  }
+}
+
+run "no_named_queries_without_athena" {
+  command = plan
+  variables {
+    enable_athena = false
+  }
+  assert {
+    condition     = length(aws_athena_named_query.this) == 0 && length(aws_cloudwatch_query_definition.this) == 3
+    error_message = "the Athena queries need the workgroup and the table"
+  }
+}
+
+run "rejects_thresholds_aws_or_sense_refuse" {
+  command = plan
+  variables {
+    alarm_thresholds = { data_freshness_seconds = 100, url_5xx = 1.5, push_503_percent = 0 }
+  }
+  expect_failures = [var.alarm_thresholds]
+}
+
+run "rejects_subscribers_without_a_created_topic" {
+  command = plan
+  variables {
+    alarm_email_addresses = ["ops@example.com"]
+  }
+  expect_failures = [var.alarm_email_addresses]
+}
+
+run "rejects_a_topic_arn_that_is_not_one" {
+  command = plan
+  variables {
+    alarm_topic_arn = "arn:aws:sqs:us-east-1:123456789012:queue"
+  }
+  expect_failures = [var.alarm_topic_arn]
+}
+
+# --- the scheduled canary (canary.tf) ------------------------------------------------------
+
+run "no_scheduled_canary_by_default" {
+  command = plan
+  assert {
+    condition = (
+      length(aws_lambda_function.canary) + length(aws_cloudwatch_event_rule.canary) + length(aws_iam_role.canary) +
+      length(aws_cloudwatch_metric_alarm.canary) == 0 && output.canary_function_name == null
+    )
+    error_message = "the canary is off unless scheduled"
+  }
+}
+
+run "a_scheduled_canary_runs_the_package_read_only_and_alarms_when_a_run_fails_or_none_reports" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(30 minutes)"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.canary[0].function_name == "tftest-mon-canary" &&
+      aws_lambda_function.canary[0].handler == "loki_ingest.canary.handler" &&
+      aws_lambda_function.canary[0].timeout == 480 &&
+      aws_lambda_function.canary[0].source_code_hash == filebase64sha256(var.lambda_zip_path)
+    )
+    error_message = "the canary function: the same package, one buffer interval + 180 s to wait and report"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.canary[0].schedule_expression == "rate(30 minutes)" && aws_lambda_permission.canary[0].principal == "events.amazonaws.com"
+    error_message = "EventBridge runs it on the schedule"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.canary[0].metric_name == "CanarySuccess" &&
+      aws_cloudwatch_metric_alarm.canary[0].namespace == "LokiIngest" &&
+      aws_cloudwatch_metric_alarm.canary[0].dimensions == tomap({ FunctionName = "tftest-mon" }) &&
+      aws_cloudwatch_metric_alarm.canary[0].period == 3600 &&
+      aws_cloudwatch_metric_alarm.canary[0].statistic == "Minimum" &&
+      aws_cloudwatch_metric_alarm.canary[0].treat_missing_data == "breaching"
+    )
+    error_message = "the canary alarm: the worst run of two intervals, and no report is a failure"
+  }
+}
+
+run "an_hourly_canary_alarms_after_two_hours" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(1 hour)"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.canary[0].period == 7200
+    error_message = "hourly runs: the alarm looks at two hours"
+  }
+}
+
+run "rejects_a_canary_schedule_that_is_not_a_rate" {
+  command = plan
+  variables {
+    canary_schedule_expression = "cron(0 * * * ? *)"
+  }
+  expect_failures = [var.canary_schedule_expression]
+}
+
+run "rejects_a_canary_that_cannot_wait_one_buffer_in_one_invocation" {
+  command = plan
+  variables {
+    canary_schedule_expression          = "rate(1 hour)"
+    firehose_buffering_interval_seconds = 900
+  }
+  expect_failures = [var.canary_schedule_expression]
+}
