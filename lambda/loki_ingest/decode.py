@@ -65,13 +65,7 @@ def decode_push(
     limits: Limits = UNLIMITED,
 ) -> list[Stream]:
     if dialect == "otlp":
-        return decode_otlp(
-            body,
-            content_type=content_type,
-            content_encoding=content_encoding,
-            max_decompressed_bytes=max_decompressed_bytes,
-            limits=limits,
-        )
+        return decode_otlp(body, content_type, content_encoding, max_decompressed_bytes, limits)
     if media_type(content_type) == "application/json":
         data = encoding.decoder(content_encoding)(body, max_decompressed_bytes)
         return _JSON_DECODERS[dialect](data, limits)
@@ -89,7 +83,6 @@ def decode_push(
 
 def decode_otlp(
     body: Bytes,
-    *,
     content_type: str | None,
     content_encoding: str | None,
     max_decompressed_bytes: int,

@@ -21,6 +21,12 @@ class HttpError(Exception):
     status: int = 500
     reason: str = "error"
 
+    def __init_subclass__(cls, *, status: int | None = None, reason: str | None = None) -> None:
+        # Each kind declares its status and reason word in its class line.
+        super().__init_subclass__()
+        cls.status = status or cls.status
+        cls.reason = reason or cls.reason
+
     def __init__(self, message: str, *, reason: str | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -32,37 +38,27 @@ class HttpError(Exception):
         return {}
 
 
-class BadRequest(HttpError):
+class BadRequest(HttpError, status=400, reason="bad_request"):
     """400: malformed input. Never retried by Loki clients."""
 
-    status = 400
-    reason = "bad_request"
 
-
-class DecodeError(BadRequest):
+class DecodeError(BadRequest, reason="undecodable"):
     """The body could not be decoded (compression, snappy, protobuf, JSON)."""
 
-    reason = "undecodable"
 
-
-class Unauthorized(HttpError):
+class Unauthorized(HttpError, status=401, reason="unauthorized"):
     """401: missing or wrong credentials."""
-
-    status = 401
-    reason = "unauthorized"
 
     def headers(self) -> Mapping[str, str]:
         return {"www-authenticate": 'Basic realm="loki"'}
 
 
-class NotFound(HttpError):
-    status = 404
-    reason = "no_route"
+class NotFound(HttpError, status=404, reason="no_route"):
+    """404: no route has this path."""
 
 
-class MethodNotAllowed(HttpError):
-    status = 405
-    reason = "method_not_allowed"
+class MethodNotAllowed(HttpError, status=405, reason="method_not_allowed"):
+    """405, with the Allow header RFC 9110 asks for."""
 
     def __init__(self, message: str, *, allow: str) -> None:
         super().__init__(message)
@@ -72,18 +68,12 @@ class MethodNotAllowed(HttpError):
         return {"allow": self.allow}
 
 
-class PayloadTooLarge(HttpError):
+class PayloadTooLarge(HttpError, status=413, reason="too_large"):
     """413: a size cap was hit (body, decompressed body, labels, entries)."""
 
-    status = 413
-    reason = "too_large"
 
-
-class ServiceUnavailable(HttpError):
+class ServiceUnavailable(HttpError, status=503, reason="unavailable"):
     """503: our side failed (Firehose, Secrets Manager); retrying can succeed."""
-
-    status = 503
-    reason = "unavailable"
 
     def __init__(self, message: str, *, retry_after: int = 1, reason: str | None = None, detail: str = "") -> None:
         super().__init__(message, reason=reason, detail=detail)

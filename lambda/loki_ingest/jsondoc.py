@@ -25,3 +25,22 @@ def parse(body: Bytes, decoder: json.JSONDecoder, what: str, *, reason: str) -> 
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"invalid {what}: {exc}", reason=reason) from None
     return doc, "\\ud" in text or "\\uD" in text
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate (from a \\uD800-style escape), which
+    no UTF-8 text can carry."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False

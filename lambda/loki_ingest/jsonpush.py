@@ -143,22 +143,21 @@ def parse_timestamp(value: Any, where: str) -> int:
     return number
 
 
+#: How an error names a JSON value's type; the first match wins (bool before int, which it
+#: subclasses; a raw number before str, which it subclasses).
+_KINDS: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (_RawNumber, "a number"),
+    (str, "a string"),
+    (bool, "a boolean"),
+    (int, "a number"),
+    (dict, "an object"),
+    (list, "an array"),
+)
+
+
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, _RawNumber):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 def _metadata(value: Any, where: str, keep: int) -> Metadata:
@@ -178,13 +177,9 @@ def _label_value(value: Any, name: str, where: str) -> str:
     # Loki keeps a non-string label value as its raw JSON text (123 -> "123"). Arrays and
     # objects are refused instead: their source text is not recoverable from the parsed value.
     if isinstance(value, str):
-        return str(value)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+        return str(value)  # a raw number's text too
+    if value is None or isinstance(value, int):  # bool is an int
+        return json.dumps(value)
     raise _invalid(f"{where}: label {name!r} must be a string (or a number, boolean or null), got {_kind(value)}")
 
 

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .jsondoc import has_lone_surrogate
+
 FORMATS = ("json", "text", "base64")
 
 
@@ -43,22 +45,6 @@ def _no_constants(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_no_constants)
-
-
-def _check_strings(value: Any) -> None:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                raise NotARecord("lone surrogate in a string") from None
-        elif isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
 
 
 def _text(stored: bytes) -> str:
@@ -83,7 +69,8 @@ def parse(stored: bytes) -> dict[str, Any]:
         raise NotARecord(f"not one JSON value: {exc}") from None
     if not isinstance(doc, dict):
         raise NotARecord("not a JSON object")
-    _check_strings(doc)
+    if has_lone_surrogate(doc):
+        raise NotARecord("lone surrogate in a string")
     if doc.get("format") not in FORMATS:
         raise NotARecord(f"unknown format {doc.get('format')!r}")
     return doc

@@ -42,6 +42,7 @@ from hashlib import sha256
 from json.encoder import encode_basestring
 from typing import Any
 
+from .jsondoc import has_lone_surrogate
 from .model import Metadata, Rejections, exact_bytes, iso_seconds
 from .settings import Settings
 from .validate import ValidStream
@@ -107,24 +108,6 @@ _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: i
 ).scan_once
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    """Whether a decoded JSON value holds a lone surrogate (from a \\uD800-style escape)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _BRACKET_STEP = {"{": 1, "[": 1, "}": -1, "]": -1}
@@ -158,7 +141,7 @@ def json_object_span(line: str) -> tuple[int, int] | None:
     if stop != len(body) or type(obj) is not dict:
         return None
     # Cheapest test first: a one-character search runs at memchr speed, a longer one does not.
-    if "\\" in body and ("\\ud" in body or "\\uD" in body) and _has_lone_surrogate(obj):
+    if "\\" in body and ("\\ud" in body or "\\uD" in body) and has_lone_surrogate(obj):
         return None  # a lone surrogate escape is valid RFC 8259 syntax but not valid Unicode
     if (
         len(body) > 2 * MAX_JSON_DEPTH

@@ -245,3 +245,13 @@ def test_every_handler_metric_the_module_names_is_one_the_handler_emits() -> Non
     emitted = {m.name for m in metrics.PER_FUNCTION}
     assert {"RejectedEntries", "EntriesReceived", "Pushes503", "Pushes", "Duration"} <= named
     assert named <= emitted, named - emitted
+
+
+def test_the_metric_table_in_the_docs_lists_every_metric_with_its_unit() -> None:
+    """docs/monitoring.md is where a user reads what each metric counts; a metric missing
+    there, or listed with another unit, would send them to the wrong graph."""
+    text = (ROOT / "docs" / "monitoring.md").read_text()
+    documented: dict[str, str] = {}
+    for names, unit in re.findall(r"^\| (`\w+`(?:, `\w+`)*) \| (\w+) \|", text, re.MULTILINE):
+        documented |= dict.fromkeys(re.findall(r"`(\w+)`", names), unit)
+    assert documented == {m.name: m.unit for m in metrics.PER_FUNCTION}
