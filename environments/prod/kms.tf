@@ -53,7 +53,9 @@ data "aws_iam_policy_document" "kms" {
   # CloudWatch encrypts alarm notifications for the alarm topic (SNS server-side encryption)
   # with this key: it needs GenerateDataKey and Decrypt, or alarms fire and nobody is told
   # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-  # Only on behalf of this account's alarms (aws:SourceAccount, the confused-deputy guard).
+  # No condition, as in AWS's documented statement: AWS does not say CloudWatch sends
+  # aws:SourceAccount to KMS (for EventBridge it says the keys are absent), and a condition on a
+  # missing key drops every notification silently. Only this account can publish to the topic.
   statement {
     sid       = "CloudWatchAlarmNotifications"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -61,11 +63,6 @@ data "aws_iam_policy_document" "kms" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

@@ -4,8 +4,8 @@ it reached S3 intact.
 A 200 only says Firehose accepted the records. A KMS or bucket policy mistake, a deleted
 bucket or throttling breaks the rest of the way silently, so the canary follows the line to
 the bucket: it pushes a JSON line carrying a random marker, then reads every object Firehose
-writes under the partitions of the push's hour (and the hours after it) until a record holds
-the marker, waiting up to the stream's buffer interval and a margin. The record must keep the
+writes after the push, under the partitions of every hour the object can be named for, until a
+record holds the marker, waiting up to the stream's buffer interval and a margin. The record must keep the
 invariant of docs/record-format.md (`reader.parse`) and give back the exact pushed line, labels
 and timestamp (`reader.original_line`).
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import json
 import os
 import re
@@ -30,10 +31,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from . import metrics, reader
+from .errors import aws_error_code
 
 SERVICE_NAME = "loki-ingest-canary"  # the stream label of every canary line, to filter them out
 #: Beyond the buffer interval: the S3 write, the listing's own delay, a slow first invocation.
-MARGIN_S = 120.0
+#: The same margin as the module's freshness alarm (monitoring.tf, checked by test_canary.py),
+#: so the canary never reports a delivery the alarm still counts as on time.
+MARGIN_S = 300.0
 #: S3 reports LastModified to the second, and the clocks of this machine and S3 differ a little.
 CLOCK_SLACK_S = 5.0
 _TIMESTAMP = re.compile(r"!\{timestamp:([^}]*)\}")
@@ -119,7 +123,7 @@ class Canary:
             # Our error bodies are short JSON in our own words (handler.py); show the message.
             text = error.read(2000).decode("utf-8", "replace")
             return int(error.code), text
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             return None, str(getattr(error, "reason", error))
 
     # --- the wait ---------------------------------------------------------------------------
@@ -147,6 +151,10 @@ class Canary:
                 found = self.look(sent_ns)
             except Broken as exc:
                 return Result(False, self.marker, f"the stored record is wrong: {exc}", status, push_ms)
+            except Exception as exc:  # noqa: BLE001 - a canary reports every failure, it never dies of one
+                why = f"cannot read s3://{self.target.bucket}: {describe(exc)}"
+                why += " (the canary needs s3:ListBucket, s3:GetObject and kms:Decrypt)"
+                return Result(False, self.marker, why, status, push_ms, objects_read=len(self.seen))
             now = self.clock()
             if found is not None:
                 key, written = found
@@ -182,16 +190,24 @@ class Canary:
     def look(self, sent_ns: int) -> tuple[str, float] | None:
         """(key, LastModified) of the object holding the canary's record, once it exists."""
         sent_s = sent_ns / 1e9
-        for prefix in hour_prefixes(self.target.s3_prefix, sent_s, self.clock()):
+        # Firehose names an object for the arrival of its OLDEST record, which can be up to a
+        # buffer (and the delivery's delays) older than ours: list from that far back. Only
+        # objects written after the push are read.
+        # https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html
+        since_s = sent_s - self.timeout_s
+        for prefix in hour_prefixes(self.target.s3_prefix, since_s, self.clock()):
             for obj in self.objects(prefix):
                 key = obj["Key"]
                 written = obj["LastModified"].timestamp()
                 if key in self.seen or written < sent_s - CLOCK_SLACK_S:
                     continue
                 self.seen.add(key)
-                data = self.s3.get_object(Bucket=self.target.bucket, Key=key)["Body"].read()
-                if self.holds_the_line(reader.stored_lines(data), sent_ns):
-                    return key, written
+                body = self.s3.get_object(Bucket=self.target.bucket, Key=key)["Body"]
+                try:  # streamed: an object holds up to 128 MiB of buffer, the canary has 256 MB
+                    if self.holds_the_line(reader.stored_lines(body), sent_ns):
+                        return key, written
+                finally:
+                    body.close()
         return None
 
     def objects(self, prefix: str) -> Iterator[dict[str, Any]]:
@@ -262,8 +278,7 @@ def render_prefix(s3_prefix: str, when: datetime.datetime) -> str:
 
 
 def hour_prefixes(s3_prefix: str, since_s: float, now_s: float) -> list[str]:
-    """The prefixes of every hour from the push to now: Firehose names objects by their arrival
-    time, so a line pushed at 10:59:58 may land under hour=11 (or later)."""
+    """The prefixes of every hour from `since_s` to now."""
     hour = datetime.datetime.fromtimestamp(since_s - CLOCK_SLACK_S, datetime.UTC).replace(
         minute=0, second=0, microsecond=0
     )
@@ -281,6 +296,12 @@ def hour_prefixes(s3_prefix: str, since_s: float, now_s: float) -> list[str]:
 
 #: Left of the invocation when the canary stops waiting, to write its result before the timeout.
 RESERVE_S = 15.0
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line: the AWS error code when there is one."""
+    code = aws_error_code(exc)
+    return f"{type(exc).__name__} {code}".strip() if code else f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def scheduled_target(env: Mapping[str, str], secrets: Any) -> Target:
@@ -330,11 +351,15 @@ def aws_client(service: str) -> Any:
 def handler(event: Any, context: Any, *, clients: Callable[[str], Any] = aws_client) -> dict[str, Any]:
     """Scheduled by EventBridge: one canary run, its result as one JSON line on stdout."""
     env = os.environ
-    target = scheduled_target(env, clients("secretsmanager"))
-    remaining = context.get_remaining_time_in_millis() / 1000 - RESERVE_S if context is not None else None
-    timeout = default_timeout(target.buffer_interval_s)
-    canary = Canary(target, clients("s3"), timeout_s=min(timeout, remaining) if remaining else timeout, poll_s=5.0)
-    result = canary.run()
+    try:
+        target = scheduled_target(env, clients("secretsmanager"))
+    except Exception as exc:  # noqa: BLE001 - reported as a failed run (CanarySuccess 0), not retried
+        result = Result(False, "", f"cannot read the credentials: {describe(exc)}")
+    else:
+        wait = float(env.get("CANARY_WAIT_SECONDS") or default_timeout(target.buffer_interval_s))
+        if context is not None:  # stop in time to report
+            wait = max(0.0, min(wait, context.get_remaining_time_in_millis() / 1000 - RESERVE_S))
+        result = Canary(target, clients("s3"), timeout_s=wait, poll_s=5.0).run()
     line = report_line(result, env["CANARY_FUNCTION_NAME"], int(time.time() * 1000))
     print(json.dumps(line, separators=(",", ":")), flush=True)
     return {"ok": result.ok, "message": result.message}

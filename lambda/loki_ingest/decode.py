@@ -82,11 +82,7 @@ def decode_push(
 
 
 def decode_otlp(
-    body: Bytes,
-    content_type: str | None,
-    content_encoding: str | None,
-    max_decompressed_bytes: int,
-    limits: Limits = UNLIMITED,
+    body: Bytes, content_type: str | None, content_encoding: str | None, cap: int, limits: Limits
 ) -> list[Stream]:
     media = media_type(content_type)
     decoder = otlp.DECODERS.get(media)
@@ -95,9 +91,9 @@ def decode_otlp(
             f"content type {media[:64]} is not supported for OTLP; send application/x-protobuf or application/json",
             reason="bad_content_type",
         )
-    data = encoding.decoder(content_encoding, encoding.OTLP_ENCODINGS)(body, max_decompressed_bytes)
+    data = encoding.decoder(content_encoding, encoding.OTLP_ENCODINGS)(body, cap)
     # Records without a time get the time of receipt, as in Loki; their metadata is copied
     # into every entry, so the decoder counts what it builds against the same cap.
-    streams = decoder(data, now_ns=time.time_ns(), max_expanded_bytes=max_decompressed_bytes)
+    streams = decoder(data, now_ns=time.time_ns(), max_expanded_bytes=cap)
     limits.check(len(streams), sum(len(s.entries) for s in streams))
     return streams

@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import io
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .jsondoc import has_lone_surrogate
 
@@ -129,13 +130,41 @@ def original_metadata(stored: bytes) -> list[tuple[bytes, bytes]]:
     return _pairs(parse(stored), "metadata", "metadata_base64")
 
 
-def stored_lines(data: bytes) -> Iterator[bytes]:
-    """The stored lines of one object Firehose wrote (gunzipped when compressed)."""
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    for line in data.split(b"\n"):
-        if line:
-            yield line + b"\n"
+def stored_lines(source: bytes | BinaryIO) -> Iterator[bytes]:
+    """The stored lines of one object Firehose wrote (gunzipped when compressed). A file object
+    (an S3 body) is read as a stream: a whole buffer (up to 128 MiB) never sits in memory."""
+    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
+    head = stream.read(2)
+    body: BinaryIO = io.BufferedReader(_Rejoined(head, stream), 1 << 20)
+    if head == b"\x1f\x8b":
+        body = gzip.GzipFile(fileobj=body)  # type: ignore[assignment]
+    for line in body:
+        content = line[:-1] if line.endswith(b"\n") else line
+        if content:
+            yield content + b"\n"
+
+
+class _Rejoined(io.RawIOBase):
+    """The bytes already read to sniff the format, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self.head[: len(view)] if self.head else self.rest.read(len(view))
+        self.head = self.head[len(chunk) :]
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def parse_and_keep(stored: bytes) -> bytes:
+    parse(stored)  # raises NotARecord
+    return stored
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,12 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = sys.stdout.buffer
     for path in args.objects:
-        for stored in stored_lines(path.read_bytes()):
-            if args.records:
-                parse(stored)
-                out.write(stored)
-            else:
-                out.write(original_line(stored) + b"\n")
+        with path.open("rb") as file:
+            for stored in stored_lines(file):
+                out.write(parse_and_keep(stored) if args.records else original_line(stored) + b"\n")
     out.flush()
     return 0
 

@@ -1,7 +1,7 @@
 # The scheduled canary (off by default; canary_schedule_expression turns it on): what
 # `make verify` does, inside AWS, on an EventBridge schedule. A Lambda function running the same
 # package (loki_ingest.canary.handler) pushes one marked line through the function URL with the
-# real credentials, waits for it in S3 (up to the buffer interval + 120 s), checks the stored
+# real credentials, waits for it in S3 (as long as the freshness alarm calls on time), checks the stored
 # record and writes CanarySuccess (1 or 0) and CanaryLatency in Embedded Metric Format. Its
 # alarm fires when a run fails or none reported, so a deployment without traffic is checked too
 # (Firehose's delivery metrics only exist while it delivers).
@@ -13,8 +13,9 @@ locals {
   # rate(N unit): the schedule's interval in seconds.
   canary_rate     = local.canary_enabled ? regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.canary_schedule_expression) : ["0", "minute"]
   canary_interval = tonumber(local.canary_rate[0]) * lookup({ minute = 60, hour = 3600, day = 86400 }, local.canary_rate[1])
-  # One invocation waits for one buffer: the interval + 120 s of margin + time to report.
-  canary_timeout = min(900, var.firehose_buffering_interval_seconds + 180)
+  # One invocation waits as long as the freshness alarm calls a delivery on time (the buffer
+  # interval + 300 s unless set; loki_ingest.canary.MARGIN_S), and reports; Lambda stops at 900 s.
+  canary_timeout = min(900, local.freshness_threshold + 30)
   # The alarm looks at the worst run of a period two schedule intervals long (at least 15
   # minutes, at most the 1 day CloudWatch allows): one late run does not page, a failed or
   # missing one does.
@@ -151,6 +152,7 @@ resource "aws_lambda_function" "canary" {
       CANARY_BUCKET                  = local.bucket_id
       CANARY_S3_PREFIX               = local.s3_prefix
       CANARY_BUFFER_INTERVAL_SECONDS = tostring(var.firehose_buffering_interval_seconds)
+      CANARY_WAIT_SECONDS            = tostring(local.freshness_threshold)
       CANARY_FUNCTION_NAME           = local.function_name
     }
   }
@@ -169,6 +171,15 @@ resource "aws_lambda_function" "canary" {
   tags = local.tags
 
   depends_on = [aws_iam_role_policy.canary, aws_iam_role_policy_attachment.canary_xray]
+}
+
+# EventBridge invokes asynchronously, and Lambda retries a failed asynchronous run twice: each
+# retry would push another line. A failed run reports CanarySuccess 0 instead (canary.py).
+resource "aws_lambda_function_event_invoke_config" "canary" {
+  count = local.canary_enabled ? 1 : 0
+
+  function_name          = aws_lambda_function.canary[0].function_name
+  maximum_retry_attempts = 0
 }
 
 resource "aws_cloudwatch_event_rule" "canary" {
@@ -210,7 +221,8 @@ resource "aws_cloudwatch_metric_alarm" "canary" {
   evaluation_periods  = 1
   comparison_operator = "LessThanThreshold"
   threshold           = 1
-  # No report is a failure: the canary did not run, or died before it could say.
+  # No report is a failure: the canary did not run, or died before it could say. A new
+  # deployment therefore alarms once, until its first run (docs/monitoring.md).
   treat_missing_data = "breaching"
   alarm_actions      = local.alarm_actions
   ok_actions         = local.alarm_actions

@@ -142,6 +142,11 @@ output "alarm_topic_arn" {
   value       = try(aws_sns_topic.alarms[0].arn, null)
 }
 
+output "alarm_notification_topics" {
+  description = "Every SNS topic the alarms notify: alarm_topic_arn and the created topic. Empty: alarms fire and nobody is told."
+  value       = local.alarm_actions
+}
+
 output "dashboard_name" {
   description = "Name of the CloudWatch dashboard (null when dashboard_enabled is false)."
   value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
@@ -161,6 +166,6 @@ output "saved_queries" {
 }
 
 output "canary_function_name" {
-  description = "The scheduled canary's Lambda function (null unless canary_schedule_expression is set); `aws lambda invoke --function-name <it> out.json` runs it once."
+  description = "The scheduled canary's Lambda function (null unless canary_schedule_expression is set); `aws lambda invoke --invocation-type Event --function-name <it> /dev/null` starts one run (a run outlasts the CLI's 60 s read timeout; the result is in its log group)."
   value       = try(aws_lambda_function.canary[0].function_name, null)
 }

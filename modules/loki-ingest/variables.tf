@@ -708,9 +708,16 @@ variable "athena_projection_start_year" {
 # ---------------------------------------------------------------------------------------
 
 variable "alarms_enabled" {
-  description = "Create the CloudWatch alarms of monitoring.tf (delivery to S3, Firehose throttling, Lambda errors, throttles, timeouts, function URL 5xx, the handler's rejected-entry and 503 rates, broken metrics)."
+  description = "Create the CloudWatch alarms of monitoring.tf (delivery to S3, Firehose throttling, Lambda errors, throttles, timeouts, function URL 5xx, the handler's rejected-entry and 503 rates, broken metrics). Needs log_level INFO or DEBUG."
   type        = bool
   default     = true
+
+  validation {
+    # The handler's metrics ride on its request lines, and a 2xx line is INFO: above INFO,
+    # Lambda drops the healthy pushes' metrics and the rate alarms see only the failing ones.
+    condition     = !var.alarms_enabled || contains(["DEBUG", "INFO"], var.log_level)
+    error_message = "alarms_enabled needs log_level INFO or DEBUG: the handler's metrics are in its INFO request lines, and without the successful pushes the rejected-entry and 503 rate alarms would fire on any failure."
+  }
 }
 
 variable "alarm_topic_arn" {
@@ -816,12 +823,15 @@ variable "canary_schedule_expression" {
 
   validation {
     # rate() only: the alarm's period follows the interval (canary.tf).
-    condition     = var.canary_schedule_expression == null || can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\\)$", var.canary_schedule_expression))
+    # EventBridge: a value of 1 takes the singular unit, any other the plural ("rate(1 hours)"
+    # and "rate(5 hour)" fail at apply).
+    condition     = var.canary_schedule_expression == null || can(regex("^rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)$", var.canary_schedule_expression))
     error_message = "canary_schedule_expression must be null or an EventBridge rate expression such as \"rate(1 hour)\"."
   }
 
   validation {
-    # The canary waits up to the buffer interval + 120 s inside one invocation (at most 900 s).
+    # The canary waits up to the freshness threshold (the buffer interval + 300 s unless set)
+    # inside one invocation, which Lambda ends at 900 s.
     condition     = var.canary_schedule_expression == null || var.firehose_buffering_interval_seconds <= 600
     error_message = "the scheduled canary needs firehose_buffering_interval_seconds <= 600 (it waits for one buffer inside a 15-minute invocation)."
   }

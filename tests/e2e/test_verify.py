@@ -74,7 +74,7 @@ def test_make_verify_proves_a_line_lands_intact_and_prints_the_latency(
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert "pushing one marked line to " + stack.url + "/loki/api/v1/push" in lines[0]
-    assert "waiting for the line in s3://" in lines[1] and "giving up after 180 s" in lines[1]
+    assert "waiting for the line in s3://" in lines[1] and "giving up after 360 s" in lines[1]
     assert "the record keeps the invariant and gives back the pushed line" in result.stdout
     latency = re.search(r"OK: end-to-end latency ([0-9.]+) s \(push answered in ([0-9]+) ms", result.stdout)
     assert latency, result.stdout

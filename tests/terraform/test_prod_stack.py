@@ -678,8 +678,8 @@ def test_every_alarm_notifies_the_encrypted_topic_cloudwatch_may_publish_to(prod
     (statement,) = [s for s in policy["Statement"] if s.get("Sid") == "CloudWatchAlarmNotifications"]
     assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    account = key_arn.split(":")[4]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+    # No condition key AWS does not document CloudWatch sending: one it omits drops every alarm.
+    assert "Condition" not in statement
 
 
 def test_the_dashboard_is_valid_json_naming_the_function_and_the_stream(prod: ProdStack) -> None:
@@ -746,5 +746,5 @@ def test_make_verify_env_prod_reads_the_outputs_and_the_secret_and_follows_the_l
         server.server_close()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "environments/prod (us-east-1): pushing one marked line to " + server.url in result.stdout
-    assert "Firehose buffers up to 300 s; giving up after 420 s" in result.stdout
+    assert "Firehose buffers up to 300 s; giving up after 600 s" in result.stdout
     assert "OK: end-to-end latency" in result.stdout

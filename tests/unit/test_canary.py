@@ -8,15 +8,18 @@ import datetime
 import gzip
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from loki_ingest import canary as canary_module
+from loki_ingest import reader
 from loki_ingest.canary import SERVICE_NAME, Canary, Result, Target, hour_prefixes, render_prefix
-from tests.conftest import PASSWORD, USER, Harness, event
+from tests.conftest import PASSWORD, ROOT, USER, Harness, event
 from tests.support import emf
 
 PREFIX = "logs/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -115,13 +118,37 @@ def test_a_line_that_lands_intact_passes_with_its_latency(harness: Harness) -> N
     canary, progress = make_canary(harness, s3, clock, deliver=later(s3, clock, 61.0))
     result = canary.run()
     assert result.ok, result.message
-    # Written at 01:00:51: past the hour boundary, under the next hour's partition.
-    assert result.key is not None and "/hour=01/" in result.key and result.key in s3.read
+    assert result.key is not None and result.key in s3.read
     assert result.status == 200 and result.objects_read == 1
     assert 61.0 <= (result.found_after_s or 0) <= 61.0 + canary.poll_s
     assert result.written_after_s == 61.0
-    assert progress[0].startswith("200 in ") and "Firehose buffers up to 60 s; giving up after 180 s" in progress[0]
+    assert progress[0].startswith("200 in ") and "Firehose buffers up to 60 s; giving up after 360 s" in progress[0]
     assert any(line.startswith("still waiting: ") for line in progress), progress
+
+
+@pytest.mark.parametrize(
+    ("pushed_after_s", "named_after_s"),
+    [
+        (20.0, -20.0),  # pushed at 01:00:10 into a buffer opened at 00:59:30: under hour=00
+        (0.0, -55.0),  # same hour, the buffer opened 55 s before the push
+        (20.0, 20.0),  # the first record of its object: the push's own hour
+        (0.0, 61.0),  # named after the push (the clocks of S3 and this machine differ): still found
+    ],
+    ids=["older-record-previous-hour", "older-record-same-hour", "first-record", "clock-ahead-next-hour"],
+)
+def test_a_line_is_found_whichever_hour_its_object_is_named_for(
+    harness: Harness, pushed_after_s: float, named_after_s: float
+) -> None:
+    """Firehose names an object for the arrival of its OLDEST record
+    (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html), which can be in the
+    hour before the push."""
+    clock = Clock(START_NS + int(pushed_after_s * 1e9))
+    s3 = FakeS3()
+    named = key_at(clock.now_ns / 1e9 + named_after_s)
+    canary, _ = make_canary(harness, s3, clock, deliver=later(s3, clock, 30.0, key=named))
+    result = canary.run()
+    assert result.ok, (result.message, s3.listed[:4])
+    assert result.key == named
 
 
 def test_a_line_that_never_lands_fails_after_the_buffer_interval_and_a_margin(harness: Harness) -> None:
@@ -129,9 +156,26 @@ def test_a_line_that_never_lands_fails_after_the_buffer_interval_and_a_margin(ha
     canary, progress = make_canary(harness, s3, clock)
     result = canary.run()
     assert not result.ok and result.status == 200  # accepted, then lost: the silent failure
-    assert result.message == "the line was not in s3://logs-bucket after 180 s (0 new objects read)"
+    assert result.message == "the line was not in s3://logs-bucket after 360 s (0 new objects read)"
     assert sum(clock.slept) == pytest.approx(canary_module.default_timeout(60))
-    assert len([line for line in progress if line.startswith("still waiting")]) == 180 // 15 - 1
+    assert len([line for line in progress if line.startswith("still waiting")]) == 360 // 15 - 1
+
+
+class Failing(FakeS3):
+    """S3 answers every listing with an AWS error."""
+
+    def paginate(self, *, Bucket: str, Prefix: str) -> Iterator[dict[str, Any]]:
+        self.listed.append(Prefix)
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")
+
+
+def test_an_s3_error_is_a_failed_run_that_names_the_error_not_a_crash(harness: Harness) -> None:
+    s3, clock = Failing(), Clock()
+    canary, _ = make_canary(harness, s3, clock, deliver=later(s3, clock, 10.0))
+    result = canary.run()
+    assert not result.ok and result.status == 200
+    assert result.message.startswith("cannot read s3://logs-bucket: ClientError AccessDenied"), result.message
+    assert "s3:ListBucket" in result.message and s3.listed
 
 
 @pytest.mark.parametrize(
@@ -223,9 +267,39 @@ def test_the_canary_lists_every_hour_partition_from_the_push_to_now(
 
 
 def test_the_timeout_follows_the_buffer_interval() -> None:
-    assert canary_module.default_timeout(60) == 180 and canary_module.default_timeout(300) == 420
-    assert Canary(TARGET._replace(buffer_interval_s=900), FakeS3()).timeout_s == 1020
+    assert canary_module.default_timeout(60) == 360 and canary_module.default_timeout(300) == 600
+    assert Canary(TARGET._replace(buffer_interval_s=900), FakeS3()).timeout_s == 1200
     assert Canary(TARGET, FakeS3(), timeout_s=5).timeout_s == 5
+    assert Canary(TARGET, FakeS3(), timeout_s=0.0).timeout_s == 0.0
+
+
+def test_the_canary_waits_as_long_as_the_freshness_alarm_calls_on_time() -> None:
+    """Otherwise the canary pages "did not reach S3" for a delivery the freshness alarm still
+    counts as healthy."""
+    text = (ROOT / "modules" / "loki-ingest" / "monitoring.tf").read_text()
+    (margin,) = re.findall(r"var\.firehose_buffering_interval_seconds \+ (\d+)\)", text)
+    assert float(margin) == canary_module.MARGIN_S
+
+
+def gzip_members(*parts: bytes) -> bytes:
+    return b"".join(gzip.compress(part) for part in parts)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1}\n{"b":2}\n',
+        b'{"a":1}\n\n{"b":2}',  # an empty line, no final newline
+        gzip.compress(b'{"a":1}\n{"b":2}\n'),
+        gzip_members(b'{"a":1}\n', b'{"b":2}\n'),  # Firehose may append members
+        gzip_members(b'{"a":1}\n{"b', b'":2}\n'),  # a line across members
+    ],
+    ids=["ndjson", "ragged", "gzip", "gzip-members", "line-across-members"],
+)
+def test_objects_are_read_as_streams_with_the_same_lines_as_whole(data: bytes) -> None:
+    expected = [b'{"a":1}\n', b'{"b":2}\n']
+    assert list(reader.stored_lines(data)) == expected
+    assert list(reader.stored_lines(io.BufferedReader(io.BytesIO(data), 3))) == expected
 
 
 def test_the_line_is_json_marked_and_labelled_for_filtering() -> None:
@@ -301,3 +375,55 @@ def test_the_scheduled_canary_reports_success_and_latency_in_emf(
     assert line["message"] == ("canary landed" if lands else "canary failed")
     if not lands:
         assert answer["message"] == "the line was not in s3://logs-bucket after 1 s (0 new objects read)"
+
+
+class NoSecrets:
+    def get_secret_value(self, *, SecretId: str) -> dict[str, str]:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetSecretValue")
+
+
+@pytest.mark.parametrize(
+    ("clients", "remaining_s", "message"),
+    [
+        ({"secretsmanager": NoSecrets()}, 300.0, "cannot read the credentials: ClientError AccessDeniedException"),
+        (
+            {"secretsmanager": Secrets(), "s3": Failing()},
+            300.0,
+            "cannot read s3://logs-bucket: ClientError AccessDenied",
+        ),
+        ({"secretsmanager": Secrets(), "s3": FakeS3()}, 10.0, "the line was not in s3://logs-bucket after 0 s"),
+    ],
+    ids=["secret-denied", "bucket-denied", "no-time-left"],
+)
+def test_every_failed_scheduled_run_reports_zero_instead_of_raising(
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    clients: dict[str, Any],
+    remaining_s: float,
+    message: str,
+) -> None:
+    """A run that raises reports nothing, and Lambda retries it (asynchronous invoke): the
+    alarm would only see the gap."""
+    for key, value in SCHEDULED_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(
+        Canary, "push", lambda self, sent_ns: (int(harness(event(body=self.body(sent_ns)))["statusCode"]), "")
+    )
+    capsys.readouterr()
+    answer = canary_module.handler({}, Context(remaining_s), clients=clients.__getitem__)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert answer["ok"] is False and answer["message"].startswith(message), answer
+    assert emf.metric_values(line)[("CanarySuccess", (("FunctionName", "loki-ingest-prod"),))] == 0
+
+
+def test_the_scheduled_canary_waits_as_configured(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {**SCHEDULED_ENV, "CANARY_WAIT_SECONDS": "42"}.items():
+        monkeypatch.setenv(key, value)
+    waits: list[float] = []
+    monkeypatch.setattr(Canary, "run", lambda self: waits.append(self.timeout_s) or Result(False, "", "x"))
+    clients = {"secretsmanager": Secrets(), "s3": FakeS3()}.__getitem__
+    canary_module.handler({}, Context(900.0), clients=clients)
+    canary_module.handler({}, Context(30.0), clients=clients)  # 15 s kept to report
+    canary_module.handler({}, None, clients=clients)
+    assert waits == [42.0, 15.0, 42.0]

@@ -167,7 +167,8 @@ run "debug_log_level_reaches_lambda_log_filtering" {
 run "warning_log_level_maps_to_lambdas_warn" {
   command = plan
   variables {
-    log_level = "WARNING"
+    log_level      = "WARNING"
+    alarms_enabled = false # the alarms need the INFO request lines (monitoring.tftest.hcl)
   }
   assert {
     condition     = aws_lambda_function.this.logging_config[0].application_log_level == "WARN"

@@ -193,12 +193,49 @@ run "no_named_queries_without_athena" {
   }
 }
 
-run "rejects_thresholds_aws_or_sense_refuse" {
+# One invalid value per run: a run with several passes while any one validation still holds.
+run "rejects_a_freshness_threshold_inside_the_buffer_interval" {
   command = plan
   variables {
-    alarm_thresholds = { data_freshness_seconds = 100, url_5xx = 1.5, push_503_percent = 0 }
+    alarm_thresholds = { data_freshness_seconds = 100 }
   }
   expect_failures = [var.alarm_thresholds]
+}
+
+run "rejects_a_count_threshold_that_is_not_whole" {
+  command = plan
+  variables {
+    alarm_thresholds = { url_5xx = 1.5 }
+  }
+  expect_failures = [var.alarm_thresholds]
+}
+
+run "rejects_a_zero_percent_threshold" {
+  command = plan
+  variables {
+    alarm_thresholds = { push_503_percent = 0 }
+  }
+  expect_failures = [var.alarm_thresholds]
+}
+
+run "rejects_alarms_above_info_logging" {
+  command = plan
+  variables {
+    log_level = "WARNING"
+  }
+  expect_failures = [var.alarms_enabled]
+}
+
+run "warning_logs_without_alarms_are_fine" {
+  command = plan
+  variables {
+    log_level      = "WARNING"
+    alarms_enabled = false
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.rate) == 0
+    error_message = "no rate alarms without alarms_enabled"
+  }
 }
 
 run "rejects_subscribers_without_a_created_topic" {
@@ -239,10 +276,14 @@ run "a_scheduled_canary_runs_the_package_read_only_and_alarms_when_a_run_fails_o
     condition = (
       aws_lambda_function.canary[0].function_name == "tftest-mon-canary" &&
       aws_lambda_function.canary[0].handler == "loki_ingest.canary.handler" &&
-      aws_lambda_function.canary[0].timeout == 480 &&
+      aws_lambda_function.canary[0].timeout == 630 &&
       aws_lambda_function.canary[0].source_code_hash == filebase64sha256(var.lambda_zip_path)
     )
-    error_message = "the canary function: the same package, one buffer interval + 180 s to wait and report"
+    error_message = "the canary function: the same package, waiting as long as the freshness alarm (buffer + 300 s) and 30 s to report"
+  }
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.canary[0].maximum_retry_attempts == 0
+    error_message = "a failed run is reported, not retried (each retry would push another line)"
   }
   assert {
     condition     = aws_cloudwatch_event_rule.canary[0].schedule_expression == "rate(30 minutes)" && aws_lambda_permission.canary[0].principal == "events.amazonaws.com"
@@ -276,6 +317,23 @@ run "rejects_a_canary_schedule_that_is_not_a_rate" {
   command = plan
   variables {
     canary_schedule_expression = "cron(0 * * * ? *)"
+  }
+  expect_failures = [var.canary_schedule_expression]
+}
+
+# EventBridge's rate(): 1 takes the singular unit, other values the plural.
+run "rejects_a_plural_unit_for_one" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(1 hours)"
+  }
+  expect_failures = [var.canary_schedule_expression]
+}
+
+run "rejects_a_singular_unit_for_more_than_one" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(5 hour)"
   }
   expect_failures = [var.canary_schedule_expression]
 }
