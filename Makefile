@@ -252,6 +252,9 @@ bench: venv ## The README performance table: handler ratios, and make run from a
 RUN_ARGS := --state-dir $(LOCAL) --port $(LOCAL_PORT) --emulator-port $(EMULATOR_PORT) \
   --venv-python $(RUN_PY) --venv-target $(RUN_VENV)/.installed --zip $(HOST_ZIP) --arch $(HOST_ARCH) \
   --python312 "$(PY312)" --runtime-dir $(RUNTIME_DIR)
+# The endpoint of `make verify` and `make load`: LOCAL_PORT when given, else the port the last
+# `make run` served (.local/server.port).
+LOCAL_URL = $(if $(filter command line environment,$(origin LOCAL_PORT)),--url http://127.0.0.1:$(LOCAL_PORT))
 NOT_DEPLOYED := no local deployment yet: run \`make run\` (it deploys to a local emulator and serves the endpoint)
 LOCAL_TOOL = if [ ! -x $(RUN_PY) ]; then echo "$(NOT_DEPLOYED)" >&2; exit 1; fi; $(RUN_PY) -m
 # Free-form values reach the tools through the environment, unexpanded by make, so quotes
@@ -294,11 +297,11 @@ password: ## Print the password of the local deployment, or of ENV=dev|prod on A
 
 .PHONY: verify
 verify: ## Push one marked line and prove it lands in S3 intact: the local stack, or ENV=dev|prod on AWS (VERIFY_TIMEOUT=s)
-	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.verify --env $(ENV),$(LOCAL_TOOL) local.verify --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT))
+	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.verify --env $(ENV),$(LOCAL_TOOL) local.verify --state-dir $(LOCAL) $(LOCAL_URL))
 
 .PHONY: load
 load: ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
-	@$(LOCAL_TOOL) local.load --state-dir $(LOCAL) --url http://127.0.0.1:$(LOCAL_PORT)/loki/api/v1/push \
+	@$(LOCAL_TOOL) local.load --state-dir $(LOCAL) $(if $(LOCAL_URL),$(LOCAL_URL)/loki/api/v1/push) \
 	  --clients $(or $(CLIENTS),8) --pushes $(or $(PUSHES),25) --entries $(or $(ENTRIES),20)
 
 .PHONY: logs

@@ -111,6 +111,15 @@ def start(port: int, state_dir: Path) -> tuple[str, bool]:
     pid_file.write_text(f"{process.pid} {port}\n")
     status = json.loads(status_file.read_text()) if status_file.exists() else {}
     where = f"moto server on 127.0.0.1:{port} (pid {process.pid}, log {state_dir / 'emulator.log'})"
+    if status.get("unclean_stop"):
+        # The state is saved when the emulator stops (make stop-local, Ctrl-C); one killed
+        # without that lost what it received since: say so rather than look complete.
+        saved_at = status.get("saved_at")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(saved_at)) if saved_at else "never"
+        where += (
+            f"; WARNING: the previous emulator was killed without saving (not `make stop-local`): "
+            f"what it received after the last clean stop ({when}) is lost"
+        )
     if status.get("restored"):
         unsaved = status.get("unsaved") or {}
         lost = f"; not restored: {', '.join(unsaved)}" if unsaved else ""

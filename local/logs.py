@@ -152,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines = [(o["Key"], line) for o in objects for line in object_lines(s3, bucket, o["Key"])]
         kept = select(lines, filters)
         shown = kept[-args.count :] if args.count > 0 else kept
-        described = f"{len(kept)} of {len(lines)} records" if len(kept) != len(lines) else f"{len(lines)} records"
+        described = (
+            f"{len(kept)} of {len(lines)} records"
+            if len(kept) != len(lines)
+            else f"{len(lines)} record{'s' if len(lines) != 1 else ''}"
+        )
         if not lines and not args.follow:
             print(
                 f"No records in s3://{bucket} yet: push one (see the README's quick start) and run `make logs` again."

@@ -355,9 +355,16 @@ def load_state(path: Path) -> dict[str, Any]:
     return status
 
 
+def running_marker(path: Path) -> Path:
+    """Exists while an emulator runs with this state file: found at start, it says the last
+    one was killed (SIGKILL, a crash) before it could save."""
+    return path.with_name(path.name + ".running")
+
+
 def install_save_on_stop(path: Path) -> None:
     def stop(signum: int, _frame: Any) -> None:
         report = save_state(path)
+        running_marker(path).unlink(missing_ok=True)
         print(f"saved emulator state to {path}: {json.dumps(report)}", flush=True)
         os._exit(0)
 
@@ -393,6 +400,11 @@ def main() -> None:
     patch_saved_queries()
     if args.state_file is not None:
         status = load_state(args.state_file)
+        marker = running_marker(args.state_file)
+        if marker.exists():
+            status["unclean_stop"] = True
+            status["saved_at"] = args.state_file.stat().st_mtime if args.state_file.exists() else None
+        marker.write_text(f"{os.getpid()}\n")
         args.state_file.with_name(args.state_file.name + ".status.json").write_text(json.dumps(status) + "\n")
         install_save_on_stop(args.state_file)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -101,6 +102,14 @@ def format_table(columns: list[str], rows: list[tuple[Any, ...]], width: int = 6
     return "\n".join(lines)
 
 
+def failure(exc: Exception, database: str) -> str:
+    """One line for a failed query; a query copied from AWS names that deployment's database."""
+    message = str(exc).splitlines()[0]
+    if re.search(r'schema "[^"]*" does not exist', message):
+        message += f" (here the table is {database}.records, or just records)"
+    return f"query failed: {message}"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
@@ -118,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(str(exc))
     except Exception as exc:
         if type(exc).__module__.startswith("duckdb") or type(exc).__name__.endswith("Exception"):
-            sys.exit(f"query failed: {str(exc).splitlines()[0]}")
+            sys.exit(failure(exc, outputs.get("glue_database_name") or "logs"))
         raise
     print(format_table(columns, rows))
     print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", file=sys.stderr)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local.phases import Phases
+from local.state import SERVER_PORT_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -235,6 +236,7 @@ def main() -> None:
         print(str(failed), file=sys.stderr)
         sys.exit(1)
     os.chdir(ROOT)
+    (state_dir / SERVER_PORT_FILE).write_text(f"{args.port}\n")  # for make verify and make load
     if args.no_serve:
         info = [python, "-m", "local.info", "--state-dir", str(state_dir), "--port", str(args.port)]
         os.execve(python, info, tool_env())

@@ -287,7 +287,8 @@ def main() -> None:
     except OSError as exc:
         sys.exit(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}): "
-            "stop what uses it or pick another port with `make run LOCAL_PORT=...`"
+            "another `make run` may be serving there (Ctrl-C it in its terminal), or stop what uses it, "
+            "or pick another port with `make run LOCAL_PORT=...`"
         )
     if isinstance(invoker, ArtifactInvoker):
         from local.artifact import InitFailed

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 REGION = "us-east-1"
+DEFAULT_SERVER_PORT = 3100
+SERVER_PORT_FILE = "server.port"
 
 
 class NotDeployed(RuntimeError):
@@ -78,6 +80,14 @@ def flatten_outputs(raw: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class LocalState:
     state_dir: Path
+
+    @property
+    def server_url(self) -> str:
+        """The endpoint the last `make run` served (its --port), so `make verify` and `make
+        load` find it without LOCAL_PORT; 3100 before any."""
+        path = self.state_dir / SERVER_PORT_FILE
+        port = path.read_text().strip() if path.exists() else ""
+        return f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_SERVER_PORT}"
 
     @property
     def outputs(self) -> dict[str, Any]:

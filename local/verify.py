@@ -110,7 +110,7 @@ def seconds(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=Path(".local"), help="the local stack's state")
-    parser.add_argument("--url", default="http://127.0.0.1:3100", help="the local endpoint (make run)")
+    parser.add_argument("--url", help="the local endpoint (default: the one `make run` serves)")
     parser.add_argument("--env", help="check environments/<env> on AWS instead of the local stack")
     parser.add_argument("--timeout", type=float, default=_env_float("VERIFY_TIMEOUT"), help="seconds to wait")
     parser.add_argument("--poll", type=float, default=None, help="seconds between S3 listings")
@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
             target, s3, where = aws_target(args.env, os.environ.get("VERIFY_URL") or None)
             poll = args.poll or 5.0
         else:
-            target, s3, where = local_target(LocalState(args.state_dir), args.url)
+            state = LocalState(args.state_dir)
+            target, s3, where = local_target(state, args.url or state.server_url)
             poll = args.poll or 1.0
     except NotDeployed as exc:
         sys.exit(str(exc))

@@ -83,9 +83,15 @@ class SecretUnavailable(ServiceUnavailable):
 
     reason = "credentials_unavailable"
 
-    def __init__(self, detail: str, *, definitive: bool = False, retry_after: int = 1) -> None:
-        super().__init__("credentials cannot be checked right now; retry later", retry_after=retry_after, detail=detail)
+    def __init__(self, detail: str, *, definitive: bool = False, retry_after: int = 1, hint: str = "") -> None:
+        message = "credentials cannot be checked right now; retry later"
+        super().__init__(f"{message} ({hint})" if hint else message, retry_after=retry_after, detail=detail)
         self.definitive = definitive
+
+
+#: For a credential that matches nothing cached while a re-read is not possible: a new user with
+#: a typo should not read a 503 as "the server is broken" (nothing here is not already implied).
+MISMATCH_HINT = "they match none known; if this persists, check the username and password"
 
 
 class SecretVersion(NamedTuple):
@@ -361,7 +367,7 @@ class Authenticator:
             if self._last_error is not None and now - self._last_attempt < self._min_interval:
                 raise SecretUnavailable(self._last_error.detail, retry_after=self._retry_after(now))
             if not self._take_token(now):
-                raise SecretUnavailable("refresh-budget", retry_after=self._token_wait())
+                raise SecretUnavailable("refresh-budget", retry_after=self._token_wait(), hint=MISMATCH_HINT)
             try:
                 loaded = self._refresh(now)
             except SecretUnavailable as exc:

@@ -121,7 +121,8 @@ class App:
         path = _route_path(request)
         route = ROUTES.get(path)
         if route is None:
-            raise NotFound(f"no route for {path[:100]}; push to /loki/api/v1/push")
+            target = "/otlp/v1/logs" if path.startswith("/otlp") or path.startswith("/v1/") else "/loki/api/v1/push"
+            raise NotFound(f"no route for {path[:100]}; push to {target}")
         outcome.route = path
         if request.method not in route.allow.split(", "):
             raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use {route.allow}", allow=route.allow)

@@ -17,7 +17,8 @@ def parse(body: Bytes, decoder: json.JSONDecoder, what: str, *, reason: str) -> 
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"{what} is not valid UTF-8 (byte {exc.start})", reason=reason) from None
+        hint = "; it looks gzip-compressed: send Content-Encoding: gzip" if body[:2] == b"\x1f\x8b" else ""
+        raise DecodeError(f"{what} is not valid UTF-8 (byte {exc.start}){hint}", reason=reason) from None
     try:
         doc = decoder.decode(text)
     except json.JSONDecodeError as exc:

@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import os
+import signal
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -84,6 +85,32 @@ def test_a_restarted_emulator_keeps_secrets_objects_and_functions(tmp_path: Path
         assert body == b'{"x":1}\n'
         config = emulator_client("lambda", endpoint).get_function_configuration(FunctionName="kept-fn")
         assert config["Handler"] == "h.handler"
+    finally:
+        emulator.stop(tmp_path)
+
+
+def test_a_killed_emulator_is_said_to_have_lost_what_came_after_its_last_clean_stop(tmp_path: Path) -> None:
+    """The state is saved on a clean stop only: after a SIGKILL, a restart must not look
+    complete (pushes answered 200 after the last save are gone)."""
+    port = emulator.free_port()
+    emulator.start(port, tmp_path)
+    emulator.stop(tmp_path)  # a clean stop: saved
+    wait_down(port)
+    message, _ = emulator.start(port, tmp_path)
+    assert "restored" in message and "WARNING" not in message, message
+    pid = int((tmp_path / "emulator.pid").read_text().split()[0])
+    os.killpg(pid, signal.SIGKILL)
+    wait_down(port)
+    message, _ = emulator.start(port, tmp_path)
+    try:
+        assert "WARNING: the previous emulator was killed without saving" in message, message
+        assert "restored" in message  # the last clean stop's state is still there
+    finally:
+        emulator.stop(tmp_path)
+    wait_down(port)
+    message, _ = emulator.start(port, tmp_path)  # after a clean stop again: no warning
+    try:
+        assert "WARNING" not in message, message
     finally:
         emulator.stop(tmp_path)
 
@@ -253,6 +280,23 @@ def test_local_tools_explain_a_missing_deployment_in_one_line(
     with pytest.raises(SystemExit) as raised:
         module.main()
     assert raised.value.code == NO_DEPLOYMENT
+
+
+def test_a_query_naming_another_deployments_database_says_which_one_is_here() -> None:
+    import duckdb
+
+    from local.query import failure
+
+    con = duckdb.connect()
+    con.execute('CREATE SCHEMA "loki_ingest_local_logs"')
+    with pytest.raises(duckdb.CatalogException) as raised:
+        con.execute("SELECT * FROM loki_ingest_prod_logs.records")
+    explained = failure(raised.value, "loki_ingest_local_logs")
+    assert 'schema "loki_ingest_prod_logs" does not exist' in explained
+    assert explained.endswith("(here the table is loki_ingest_local_logs.records, or just records)")
+    with pytest.raises(duckdb.ParserException) as other:
+        con.execute("SELEC 1")
+    assert "here the table" not in failure(other.value, "loki_ingest_local_logs")
 
 
 # --- handler settings from the shell -------------------------------------------------------

@@ -172,6 +172,8 @@ def test_rotation_right_after_failed_attempts_is_503_then_works_never_401() -> N
     with pytest.raises(SecretUnavailable) as info:
         auth.check(basic(USER, "new-password"))
     assert info.value.status == 503 and 1 <= info.value.retry_after <= 10
+    # A new user with a typo sees the same answer: it says what to check if it persists.
+    assert info.value.message.endswith("(they match none known; if this persists, check the username and password)")
     clock.now += info.value.retry_after
     assert auth.check(basic(USER, "new-password")) == Identity(None)
 

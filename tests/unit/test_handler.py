@@ -115,9 +115,11 @@ ROUTES = [
     pytest.param("GET", "/loki/api/v1/push", 405, "use POST", id="get-on-push"),
     pytest.param("PUT", "/api/prom/push", 405, "use POST", id="put-on-legacy-push"),
     pytest.param("POST", "/healthz", 405, "use GET", id="post-on-healthz"),
-    pytest.param("GET", "/", 404, "no route", id="root"),
-    pytest.param("POST", "/loki/api/v1/query", 404, "no route", id="unknown-loki-path"),
-    pytest.param("POST", "/otlp/v1/traces", 404, "no route", id="otlp-traces-not-supported"),
+    pytest.param("GET", "/", 404, "no route for /; push to /loki/api/v1/push", id="root"),
+    pytest.param("POST", "/loki/api/v1/query", 404, "push to /loki/api/v1/push", id="unknown-loki-path"),
+    pytest.param("POST", "/otlp/v1/traces", 404, "push to /otlp/v1/logs", id="otlp-traces-not-supported"),
+    pytest.param("POST", "/otlp", 404, "push to /otlp/v1/logs", id="otlp-base-url-without-v1-logs"),
+    pytest.param("POST", "/v1/logs", 404, "push to /otlp/v1/logs", id="otlp-without-the-otlp-prefix"),
 ]
 
 
@@ -137,6 +139,12 @@ def test_trailing_slash_is_tolerated(harness: Harness) -> None:
 
 CLIENT_ERRORS = [
     pytest.param(event(body=b"not json"), 400, "invalid JSON", id="malformed-json"),
+    pytest.param(
+        event(body=gzip.compress(SAMPLE_V1)),
+        400,
+        "not valid UTF-8 (byte 1); it looks gzip-compressed: send Content-Encoding: gzip",
+        id="gzip-without-content-encoding",
+    ),
     pytest.param(
         event(body=SAMPLE_V1, content_type=None), 400, "Content-Type header is required", id="no-content-type"
     ),
