@@ -53,9 +53,10 @@ data "aws_iam_policy_document" "kms" {
   # CloudWatch encrypts alarm notifications for the alarm topic (SNS server-side encryption)
   # with this key: it needs GenerateDataKey and Decrypt, or alarms fire and nobody is told
   # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-  # No condition, as in AWS's documented statement: AWS does not say CloudWatch sends
-  # aws:SourceAccount to KMS (for EventBridge it says the keys are absent), and a condition on a
-  # missing key drops every notification silently. Only this account can publish to the topic.
+  # No condition, as in the SNS guide's statement: whether CloudWatch passes aws:SourceAccount
+  # to KMS is not in its guides (for EventBridge AWS says such keys are absent), and a
+  # condition on a key that is not sent drops every notification silently. Only this account
+  # can publish to the topic (its default access policy).
   statement {
     sid       = "CloudWatchAlarmNotifications"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]

@@ -57,7 +57,7 @@ variable "alarm_email_addresses" {
 }
 
 variable "canary_schedule_expression" {
-  description = "How often the scheduled canary pushes a marked line and checks it lands in S3 (an EventBridge rate expression); null turns it off. Each run waits up to the 300 s buffer interval + 120 s."
+  description = "How often the scheduled canary pushes a marked line and checks it lands in S3 (an EventBridge rate expression); null turns it off. Each run waits up to the 300 s buffer interval + 300 s, as long as the delivery-freshness alarm."
   type        = string
   default     = "rate(1 hour)"
 }

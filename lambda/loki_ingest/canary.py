@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import base64
 import datetime
+import email.utils
+import gzip
 import http.client
 import json
+import math
 import os
 import re
 import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -67,6 +71,14 @@ class Result(NamedTuple):
     objects_read: int = 0
 
 
+#: AWS error codes that waiting cannot cure: the canary's role or the key refuses it.
+_REFUSALS = re.compile(r"AccessDenied|KMS|NoSuchBucket|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken")
+
+
+class Denied(Exception):
+    """S3 or KMS refuses the canary: the run fails at once."""
+
+
 class Broken(Exception):
     """The canary's record is in S3 but wrong: it breaks the invariant or does not give back
     what was pushed."""
@@ -97,6 +109,9 @@ class Canary:
         self.sleep = sleep
         self.marker = f"{SERVICE_NAME}-{uuid.uuid4().hex}"
         self.seen: set[str] = set()
+        self.trouble: list[str] = []  # S3 errors and unreadable objects met while waiting
+        self.skew_s = 0.0  # S3's clock minus ours, from the first listing's Date header
+        self.skew_measured = False
 
     # --- the push ---------------------------------------------------------------------------
 
@@ -123,7 +138,7 @@ class Canary:
             # Our error bodies are short JSON in our own words (handler.py); show the message.
             text = error.read(2000).decode("utf-8", "replace")
             return int(error.code), text
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
             return None, str(getattr(error, "reason", error))
 
     # --- the wait ---------------------------------------------------------------------------
@@ -148,13 +163,11 @@ class Canary:
         next_progress = started + self.progress_every_s
         while True:
             try:
-                found = self.look(sent_ns)
+                found = self.look(sent_ns, deadline)
             except Broken as exc:
                 return Result(False, self.marker, f"the stored record is wrong: {exc}", status, push_ms)
-            except Exception as exc:  # noqa: BLE001 - a canary reports every failure, it never dies of one
-                why = f"cannot read s3://{self.target.bucket}: {describe(exc)}"
-                why += " (the canary needs s3:ListBucket, s3:GetObject and kms:Decrypt)"
-                return Result(False, self.marker, why, status, push_ms, objects_read=len(self.seen))
+            except Denied as exc:  # waiting cannot help
+                return Result(False, self.marker, str(exc), status, push_ms, objects_read=len(self.seen))
             now = self.clock()
             if found is not None:
                 key, written = found
@@ -165,16 +178,17 @@ class Canary:
                     status,
                     push_ms,
                     found_after_s=round(now - started, 2),
-                    written_after_s=round(max(0.0, written - sent_ns / 1e9), 1),
+                    written_after_s=round(max(0.0, written - self.skew_s - sent_ns / 1e9), 1),
                     key=key,
                     objects_read=len(self.seen),
                 )
             if now >= deadline:
+                trouble = f"; {'; '.join(self.trouble[-3:])}" if self.trouble else ""
                 return Result(
                     False,
                     self.marker,
                     f"the line was not in s3://{self.target.bucket} after {self.timeout_s:.0f} s "
-                    f"({len(self.seen)} new objects read)",
+                    f"({len(self.seen)} new objects read{trouble})",
                     status,
                     push_ms,
                     objects_read=len(self.seen),
@@ -187,31 +201,61 @@ class Canary:
                 next_progress += self.progress_every_s
             self.sleep(min(self.poll_s, max(0.0, deadline - now)))
 
-    def look(self, sent_ns: int) -> tuple[str, float] | None:
-        """(key, LastModified) of the object holding the canary's record, once it exists."""
+    def look(self, sent_ns: int, deadline: float = math.inf) -> tuple[str, float] | None:
+        """(key, LastModified) of the object holding the canary's record, once it exists. An S3
+        error that waiting may cure (throttling, a dropped connection, an object deleted since
+        the listing) is noted and the next poll tries again; a refusal raises Denied."""
         sent_s = sent_ns / 1e9
-        # Firehose names an object for the arrival of its OLDEST record, which can be up to a
-        # buffer (and the delivery's delays) older than ours: list from that far back. Only
-        # objects written after the push are read.
+        # Firehose names an object for the arrival of its OLDEST record, which can be a buffer
+        # (and the delivery's delays) older than ours: list from that far back. Only objects
+        # written after the push are read.
         # https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html
-        since_s = sent_s - self.timeout_s
-        for prefix in hour_prefixes(self.target.s3_prefix, since_s, self.clock()):
-            for obj in self.objects(prefix):
-                key = obj["Key"]
-                written = obj["LastModified"].timestamp()
-                if key in self.seen or written < sent_s - CLOCK_SLACK_S:
-                    continue
-                self.seen.add(key)
-                body = self.s3.get_object(Bucket=self.target.bucket, Key=key)["Body"]
-                try:  # streamed: an object holds up to 128 MiB of buffer, the canary has 256 MB
-                    if self.holds_the_line(reader.stored_lines(body), sent_ns):
+        since_s = sent_s - max(self.timeout_s, default_timeout(self.target.buffer_interval_s))
+        try:
+            for prefix in hour_prefixes(self.target.s3_prefix, since_s, self.clock()):
+                for obj in self.objects(prefix):
+                    key = obj["Key"]
+                    written = obj["LastModified"].timestamp()
+                    # LastModified is S3's clock; sent_s is ours (skew_s from the listing's Date).
+                    if key in self.seen or written - self.skew_s < sent_s - CLOCK_SLACK_S:
+                        continue
+                    if self.read(key, sent_ns):
                         return key, written
-                finally:
-                    body.close()
+                    if self.clock() >= deadline:  # a poll reading large objects stops in time to report
+                        return None
+        except Broken:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the canary reports every failure, it never dies of one
+            self.note(exc)
         return None
+
+    def read(self, key: str, sent_ns: int) -> bool:
+        """Whether the object holds the canary's record. An object that is not gzip or NDJSON
+        (a foreign or truncated file) is skipped, and said at the end if the line never came."""
+        body = self.s3.get_object(Bucket=self.target.bucket, Key=key)["Body"]
+        try:  # streamed: an object holds up to 128 MiB of buffer, the canary has 256 MB
+            found = self.holds_the_line(reader.stored_lines(body), sent_ns)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # the object itself, not S3
+            self.trouble.append(f"{key} is unreadable ({type(exc).__name__})")
+            found = False
+        finally:
+            body.close()
+        self.seen.add(key)  # read to the end: not read again (a failed read is, next poll)
+        return found
+
+    def note(self, exc: BaseException) -> None:
+        code = aws_error_code(exc)
+        why = f"cannot read s3://{self.target.bucket}: {describe(exc)}"
+        if _REFUSALS.search(code):
+            raise Denied(f"{why} (the canary needs s3:ListBucket, s3:GetObject and kms:Decrypt)") from None
+        self.trouble.append(why)
 
     def objects(self, prefix: str) -> Iterator[dict[str, Any]]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.target.bucket, Prefix=prefix):
+            date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+            if date and not self.skew_measured:
+                self.skew_s = email.utils.parsedate_to_datetime(date).timestamp() - self.clock()
+                self.skew_measured = True
             yield from page.get("Contents", [])
 
     def holds_the_line(self, stored_lines: Iterable[bytes], sent_ns: int) -> bool:
@@ -230,12 +274,15 @@ class Canary:
                 "timestamp_ns": str(sent_ns),
                 "format": "json",
             }
-            actual = {
-                "line": reader.original_line(stored),
-                "labels": reader.original_labels(stored),
-                "timestamp_ns": record.get("timestamp_ns"),
-                "format": record.get("format"),
-            }
+            try:
+                actual = {
+                    "line": reader.original_line(stored),
+                    "labels": reader.original_labels(stored),
+                    "timestamp_ns": record.get("timestamp_ns"),
+                    "format": record.get("format"),
+                }
+            except (reader.NotARecord, KeyError, TypeError, ValueError, IndexError) as exc:
+                raise Broken(f"its original cannot be read back ({type(exc).__name__}: {str(exc)[:200]})") from None
             if actual != expected:
                 differing = sorted(name for name in expected if expected[name] != actual[name])
                 raise Broken(f"it does not give back what was pushed ({', '.join(differing)} differ)")
@@ -356,10 +403,13 @@ def handler(event: Any, context: Any, *, clients: Callable[[str], Any] = aws_cli
     except Exception as exc:  # noqa: BLE001 - reported as a failed run (CanarySuccess 0), not retried
         result = Result(False, "", f"cannot read the credentials: {describe(exc)}")
     else:
-        wait = float(env.get("CANARY_WAIT_SECONDS") or default_timeout(target.buffer_interval_s))
-        if context is not None:  # stop in time to report
-            wait = max(0.0, min(wait, context.get_remaining_time_in_millis() / 1000 - RESERVE_S))
-        result = Canary(target, clients("s3"), timeout_s=wait, poll_s=5.0).run()
+        try:
+            wait = float(env.get("CANARY_WAIT_SECONDS") or default_timeout(target.buffer_interval_s))
+            if context is not None:  # stop in time to report
+                wait = max(0.0, min(wait, context.get_remaining_time_in_millis() / 1000 - RESERVE_S))
+            result = Canary(target, clients("s3"), timeout_s=wait, poll_s=5.0).run()
+        except Exception as exc:  # noqa: BLE001 - same: a run that dies reports 0 and why
+            result = Result(False, "", f"the canary failed: {describe(exc)}")
     line = report_line(result, env["CANARY_FUNCTION_NAME"], int(time.time() * 1000))
     print(json.dumps(line, separators=(",", ":")), flush=True)
     return {"ok": result.ok, "message": result.message}

@@ -130,11 +130,16 @@ def original_metadata(stored: bytes) -> list[tuple[bytes, bytes]]:
     return _pairs(parse(stored), "metadata", "metadata_base64")
 
 
-def stored_lines(source: bytes | BinaryIO) -> Iterator[bytes]:
+def stored_lines(source: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
     """The stored lines of one object Firehose wrote (gunzipped when compressed). A file object
     (an S3 body) is read as a stream: a whole buffer (up to 128 MiB) never sits in memory."""
-    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
-    head = stream.read(2)
+    stream: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    head = b""
+    while len(head) < 2:  # a raw stream may return fewer bytes than asked
+        more = stream.read(2 - len(head))
+        if not more:
+            break
+        head += more
     body: BinaryIO = io.BufferedReader(_Rejoined(head, stream), 1 << 20)
     if head == b"\x1f\x8b":
         body = gzip.GzipFile(fileobj=body)  # type: ignore[assignment]
@@ -154,9 +159,11 @@ class _Rejoined(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         view = memoryview(buffer).cast("B")
         chunk = self.head[: len(view)] if self.head else self.rest.read(len(view))
+        if chunk is None:  # a non-blocking stream with nothing yet
+            return None
         self.head = self.head[len(chunk) :]
         view[: len(chunk)] = chunk
         return len(chunk)

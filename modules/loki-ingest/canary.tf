@@ -15,7 +15,8 @@ locals {
   canary_interval = tonumber(local.canary_rate[0]) * lookup({ minute = 60, hour = 3600, day = 86400 }, local.canary_rate[1])
   # One invocation waits as long as the freshness alarm calls a delivery on time (the buffer
   # interval + 300 s unless set; loki_ingest.canary.MARGIN_S), and reports; Lambda stops at 900 s.
-  canary_timeout = min(900, local.freshness_threshold + 30)
+  # Above 870 s of wait the invocation's end clamps it (canary.handler keeps 15 s to report).
+  canary_timeout = min(900, ceil(local.freshness_threshold) + 30)
   # The alarm looks at the worst run of a period two schedule intervals long (at least 15
   # minutes, at most the 1 day CloudWatch allows): one late run does not page, a failed or
   # missing one does.

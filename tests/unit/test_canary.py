@@ -5,6 +5,7 @@ Firehose fake); S3 is a fake that serves what Firehose delivered, when the test 
 from __future__ import annotations
 
 import datetime
+import email.utils
 import gzip
 import io
 import json
@@ -266,6 +267,114 @@ def test_the_canary_lists_every_hour_partition_from_the_push_to_now(
     assert hour_prefixes(prefix, at(since), at(now)) == expected
 
 
+class Flaky(FakeS3):
+    """S3 fails the first `failures` calls of one kind with a transient error, then works."""
+
+    def __init__(self, failures: int, where: str) -> None:
+        super().__init__()
+        self.failures = failures
+        self.where = where
+
+    def fail(self, where: str) -> None:
+        if self.where == where and self.failures > 0:
+            self.failures -= 1
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, where)
+
+    def paginate(self, *, Bucket: str, Prefix: str) -> Iterator[dict[str, Any]]:
+        self.fail("ListObjectsV2")
+        yield from super().paginate(Bucket=Bucket, Prefix=Prefix)
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:
+        self.fail("GetObject")
+        return super().get_object(Bucket=Bucket, Key=Key)
+
+
+@pytest.mark.parametrize("where", ["ListObjectsV2", "GetObject"])
+def test_a_transient_s3_error_is_retried_at_the_next_poll_not_a_failed_run(harness: Harness, where: str) -> None:
+    s3, clock = Flaky(2, where), Clock()
+    canary, _ = make_canary(harness, s3, clock, deliver=later(s3, clock, 10.0))
+    result = canary.run()
+    assert result.ok, result.message
+    assert s3.failures == 0 and s3.read.count(result.key) == 1  # the failed read was not counted as read
+
+
+def test_errors_that_persist_are_named_when_the_line_never_comes(harness: Harness) -> None:
+    s3, clock = Flaky(10_000, "ListObjectsV2"), Clock()
+    canary, _ = make_canary(harness, s3, clock)
+    result = canary.run()
+    assert not result.ok
+    assert result.message.startswith("the line was not in s3://logs-bucket after 360 s (0 new objects read; ")
+    assert "ClientError InternalError" in result.message and "s3:ListBucket" not in result.message
+
+
+def test_a_foreign_or_truncated_object_is_skipped_and_the_line_still_found(harness: Harness) -> None:
+    s3, clock = FakeS3(), Clock()
+
+    def deliver(canary: Canary, data: bytes) -> None:
+        now = clock.now_ns / 1e9
+        s3.objects[key_at(now, "a-truncated")] = (gzip.compress(b"".join(b'{"n":%d}\n' % i for i in range(9999)))[:400], s3_time(now))
+        s3.publish(key_at(now, "b-ours"), data, now)
+
+    canary, _ = make_canary(harness, s3, clock, deliver=deliver)
+    result = canary.run()
+    assert result.ok and result.key == key_at(START_NS / 1e9, "b-ours"), result.message
+    assert canary.trouble == [f"{key_at(START_NS / 1e9, 'a-truncated')} is unreadable (EOFError)"]
+
+
+def test_a_record_whose_original_cannot_be_read_back_is_wrong_not_an_s3_error(harness: Harness) -> None:
+    s3, clock = FakeS3(), Clock()
+
+    def deliver(canary: Canary, data: bytes) -> None:
+        record = json.loads(data)
+        del record["stream"]
+        s3.publish(key_at(clock.now_ns / 1e9), json.dumps(record).encode() + b"\n", clock.now_ns / 1e9)
+
+    canary, _ = make_canary(harness, s3, clock, deliver=deliver)
+    result = canary.run()
+    assert result.message.startswith("the stored record is wrong: its original cannot be read back (KeyError"), result
+
+
+def s3_time(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+
+
+class Skewed(FakeS3):
+    """S3's clock is `skew_s` behind this machine's: its Date header and LastModified say so."""
+
+    def __init__(self, skew_s: float, clock: Clock) -> None:
+        super().__init__()
+        self.skew_s, self.clock = skew_s, clock
+
+    def paginate(self, *, Bucket: str, Prefix: str) -> Iterator[dict[str, Any]]:
+        date = email.utils.format_datetime(s3_time(self.clock.now_ns / 1e9 - self.skew_s), usegmt=True)
+        for page in super().paginate(Bucket=Bucket, Prefix=Prefix):
+            yield {**page, "ResponseMetadata": {"HTTPHeaders": {"date": date}}}
+
+
+def test_an_object_is_found_when_this_machine_runs_minutes_ahead_of_s3(harness: Harness) -> None:
+    clock = Clock()
+    s3 = Skewed(120.0, clock)
+
+    def deliver(canary: Canary, data: bytes) -> None:
+        written = clock.now_ns / 1e9 + 30 - 120  # 30 s after the push, by S3's clock
+        s3.publish(key_at(written), data, written)
+
+    canary, _ = make_canary(harness, s3, clock, deliver=deliver)
+    result = canary.run()
+    assert result.ok, result.message
+    assert canary.skew_s == pytest.approx(-120.0, abs=1.0) and result.written_after_s == pytest.approx(30.0, abs=1.0)
+
+
+def test_a_short_wait_still_lists_the_hour_a_buffer_opened_in(harness: Harness) -> None:
+    """VERIFY_TIMEOUT below the buffer interval: the object can still be named for a record
+    from the previous hour."""
+    clock = Clock(START_NS + 180 * 10**9)  # 01:02:50
+    s3 = FakeS3()
+    named = key_at(START_NS / 1e9 - 200)  # the buffer opened at 00:56:30
+    canary, _ = make_canary(harness, s3, clock, deliver=later(s3, clock, 5.0, key=named), timeout_s=30)
+    assert canary.run().ok
+
+
 def test_the_timeout_follows_the_buffer_interval() -> None:
     assert canary_module.default_timeout(60) == 360 and canary_module.default_timeout(300) == 600
     assert Canary(TARGET._replace(buffer_interval_s=900), FakeS3()).timeout_s == 1200
@@ -392,8 +501,9 @@ class NoSecrets:
             "cannot read s3://logs-bucket: ClientError AccessDenied",
         ),
         ({"secretsmanager": Secrets(), "s3": FakeS3()}, 10.0, "the line was not in s3://logs-bucket after 0 s"),
+        ({"secretsmanager": Secrets()}, 300.0, "the canary failed: KeyError"),  # no S3 client: any crash
     ],
-    ids=["secret-denied", "bucket-denied", "no-time-left"],
+    ids=["secret-denied", "bucket-denied", "no-time-left", "crash"],
 )
 def test_every_failed_scheduled_run_reports_zero_instead_of_raising(
     harness: Harness,

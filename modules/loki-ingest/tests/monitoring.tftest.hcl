@@ -346,3 +346,27 @@ run "rejects_a_canary_that_cannot_wait_one_buffer_in_one_invocation" {
   }
   expect_failures = [var.canary_schedule_expression]
 }
+
+run "a_canary_waits_for_an_explicit_fractional_threshold_within_lambdas_limit" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(1 hour)"
+    alarm_thresholds           = { data_freshness_seconds = 450.5 }
+  }
+  assert {
+    condition     = aws_lambda_function.canary[0].timeout == 481
+    error_message = "the timeout is a whole number of seconds: the threshold rounded up + 30 s"
+  }
+}
+
+run "a_canary_timeout_never_passes_lambdas_15_minutes" {
+  command = plan
+  variables {
+    canary_schedule_expression = "rate(1 hour)"
+    alarm_thresholds           = { data_freshness_seconds = 3600 }
+  }
+  assert {
+    condition     = aws_lambda_function.canary[0].timeout == 900
+    error_message = "Lambda's limit is 900 s"
+  }
+}
