@@ -312,7 +312,8 @@ def test_a_foreign_or_truncated_object_is_skipped_and_the_line_still_found(harne
 
     def deliver(canary: Canary, data: bytes) -> None:
         now = clock.now_ns / 1e9
-        s3.objects[key_at(now, "a-truncated")] = (gzip.compress(b"".join(b'{"n":%d}\n' % i for i in range(9999)))[:400], s3_time(now))
+        truncated = gzip.compress(b"".join(b'{"n":%d}\n' % i for i in range(9999)))[:400]
+        s3.objects[key_at(now, "a-truncated")] = (truncated, s3_time(now))
         s3.publish(key_at(now, "b-ours"), data, now)
 
     canary, _ = make_canary(harness, s3, clock, deliver=deliver)
