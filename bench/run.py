@@ -644,12 +644,23 @@ def figures(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             "",
         ),
         (
+            "same lines as an OpenTelemetry SDK exports them to /otlp/v1/logs, OTLP protobuf / OTLP JSON",
+            f"{ratio('json', 'otlp-protobuf')} / {ratio('json', 'otlp-json')}"
+            f" ({cpu[('json', '~5 MB', 'otlp-protobuf')]['handler_ms']:.0f} / "
+            f"{cpu[('json', '~5 MB', 'otlp-json')]['handler_ms']:.0f} ms, "
+            f"{cpu[('json', '~5 MB', 'otlp-protobuf')]['mb_per_s']} / {cpu[('json', '~5 MB', 'otlp-json')]['mb_per_s']}"
+            " MB/s of the lines as v1 JSON);"
+            f" {ratio('text', 'otlp-protobuf')} / {ratio('text', 'otlp-json')} (text)",
+            "",
+        ),
+        (
             "Snappy decode, 1 MiB block of JSON lines",
             f"{snap['ours_mb_per_s']} MB/s, {snap['ratio_to_cramjam']} of cramjam ({snap['cramjam_mb_per_s']} MB/s);"
             f" floors: walk {snap['walk_only_floor_ratio']}, walk + append {snap['walk_and_one_append_floor_ratio']}",
             "≥ 1/25",
         ),
         ("Protobuf decode", f"{snap['protobuf_decode_mb_per_s']} MB/s", ""),
+        ("OTLP protobuf decode (1,000 SDK-shaped records)", f"{snap['otlp_protobuf_decode_mb_per_s']} MB/s", ""),
         (
             "Cold start (import + clients), tracing off / on",
             f"+{cold['extra_tracing_off_ms']} ms / +{cold['extra_tracing_on_ms']} ms over import boto3 + one client"
