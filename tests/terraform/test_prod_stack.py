@@ -644,8 +644,12 @@ def test_the_hourly_canary_runs_the_package_with_read_only_access(prod: ProdStac
     module = prod.outputs["loki_ingest"]
     function = prod.values("module.loki_ingest.aws_lambda_function.canary[0]")
     assert module["canary_function_name"] == function["function_name"] == f"{NAME}-canary"
-    assert function["handler"] == "loki_ingest.canary.handler" and function["timeout"] == 480
+    # It waits as long as the freshness alarm (300 s buffer + 300 s) and keeps 30 s to report.
+    assert function["handler"] == "loki_ingest.canary.handler" and function["timeout"] == 630
     environment = function["environment"][0]["variables"]
+    assert environment["CANARY_WAIT_SECONDS"] == "600"
+    retries = prod.values("module.loki_ingest.aws_lambda_function_event_invoke_config.canary[0]")
+    assert retries["maximum_retry_attempts"] == 0  # a failed run reports 0; a retry would push again
     assert (
         environment["CANARY_PUSH_URL"] == module["push_url"] and environment["CANARY_BUCKET"] == module["bucket_name"]
     )
