@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from local.phases import Phases
-from local.state import LocalState, NotDeployed
+from local.state import LocalState, NotDeployed, answers
 from loki_ingest.canary import SERVICE_NAME, Canary, Result, Target
 
 PUSH_PATH = "/loki/api/v1/push"
@@ -33,7 +32,7 @@ PUSH_PATH = "/loki/api/v1/push"
 def local_target(state: LocalState, base_url: str) -> tuple[Target, Any, str]:
     outputs = state.outputs
     state.require_emulator()
-    if not listening(base_url):
+    if not answers(base_url):
         raise NotDeployed(f"nothing listens on {base_url}: start the endpoint with `make run` in another terminal")
     username, password = state.credentials()
     target = Target(
@@ -64,16 +63,6 @@ def aws_target(env: str, base_url: str | None) -> tuple[Target, Any, str]:
         buffer_interval_s=int(outputs["firehose_buffering_interval_seconds"]),
     )
     return target, boto3.client("s3", region_name=region), f"environments/{env} ({region})"
-
-
-def listening(base_url: str) -> bool:
-    host_port = base_url.split("://", 1)[-1].split("/", 1)[0]
-    host, _, port = host_port.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 80)), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def report(result: Result, phases: Phases, target: Target, where: str) -> int:

@@ -169,11 +169,6 @@ class _Rejoined(io.RawIOBase):
         return len(chunk)
 
 
-def parse_and_keep(stored: bytes) -> bytes:
-    parse(stored)  # raises NotARecord
-    return stored
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("objects", nargs="+", type=Path)
@@ -183,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.objects:
         with path.open("rb") as file:
             for stored in stored_lines(file):
-                out.write(parse_and_keep(stored) if args.records else original_line(stored) + b"\n")
+                if args.records:
+                    parse(stored)  # raises NotARecord
+                    out.write(stored)
+                else:
+                    out.write(original_line(stored) + b"\n")
     out.flush()
     return 0
 

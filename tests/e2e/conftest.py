@@ -178,6 +178,19 @@ def endpoint(deployment: Deployment) -> Iterator[Endpoint]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def stack(deployment: Deployment, endpoint: Endpoint, request: pytest.FixtureRequest) -> Endpoint:
+    """The endpoint, with the Firehose stream in place: test_local_stack.py ends by deleting it
+    (its health test), and a module using this may run after it; terraform apply puts it back
+    (timed as "<module>_reapply")."""
+    firehose = deployment.client("firehose")
+    try:
+        firehose.describe_delivery_stream(DeliveryStreamName=deployment.outputs["firehose_stream_name"])
+    except firehose.exceptions.ResourceNotFoundException:
+        deployment.apply(f"{request.module.__name__.rsplit('.', 1)[-1].removeprefix('test_')}_reapply")
+    return endpoint
+
+
 @pytest.fixture(scope="session")
 def loki_mode_endpoint(deployment: Deployment) -> Iterator[Endpoint]:
     """The same stack with SUCCESS_STATUS_CODE=204, for clients that accept nothing else."""

@@ -48,18 +48,6 @@ NODE_DIR = ROOT / "tests" / "e2e" / "node"
 BASE_NS = 1_767_225_600_123_456_789  # 2026-01-01T00:00:00.123456789Z: exact nanoseconds survive
 
 
-@pytest.fixture(scope="module")
-def stack(deployment: Deployment, endpoint: Endpoint) -> Endpoint:
-    """The endpoint, with the Firehose stream in place: test_local_stack.py ends by deleting it
-    (its health test), and this module may run after it; terraform apply puts it back."""
-    firehose = deployment.client("firehose")
-    try:
-        firehose.describe_delivery_stream(DeliveryStreamName=deployment.outputs["firehose_stream_name"])
-    except firehose.exceptions.ResourceNotFoundException:
-        deployment.apply("otlp_reapply")
-    return endpoint
-
-
 def landed(deployment: Deployment, run: str, expected: int, timeout: float = 20.0) -> list[dict[str, Any]]:
     """The records of one run (by its service_instance_id label), once `expected` have landed."""
     deadline = time.monotonic() + timeout

@@ -30,18 +30,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(deployment: Deployment, endpoint: Endpoint) -> Endpoint:
-    """The endpoint, with the Firehose stream in place: test_local_stack.py ends by deleting it
-    (its health test), and this module may run after it; terraform apply puts it back."""
-    firehose = deployment.client("firehose")
-    try:
-        firehose.describe_delivery_stream(DeliveryStreamName=deployment.outputs["firehose_stream_name"])
-    except firehose.exceptions.ResourceNotFoundException:
-        deployment.apply("verify_reapply")
-    return endpoint
-
-
-@pytest.fixture(scope="module")
 def state_dir(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What `make run` leaves in .local/ for this deployment (local/state.py reads it)."""
     directory = tmp_path_factory.mktemp("verify-state")

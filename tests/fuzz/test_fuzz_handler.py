@@ -46,20 +46,31 @@ FUZZ = settings(
 )
 
 
-@pytest.fixture
-def invoke(make_app: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, Any]]:
+def handler_invoker(
+    make_app: Callable[..., Harness],
+    monkeypatch: pytest.MonkeyPatch,
+    check: Callable[[Any, Any, FakeFirehose], None],
+    cases: dict[str, int],
+) -> Callable[[Any], dict[str, Any]]:
+    """The real entry point over a fresh harness; `check` sees each fuzzed event, its answer
+    and what Firehose received for it; `cases` counts them."""
     harness = make_app(max_decompressed_bytes=4 << 20, retry_max_attempts=1)
     monkeypatch.setattr(handler_module, "_app", harness.app)
 
     def call(fuzzed: Any) -> dict[str, Any]:
         harness.firehose.calls.clear()
         harness.firehose.delivered.clear()
-        CASES["count"] += 1
-        result = handler_module.handler(fuzzed, None)  # the real entry point
-        check(result, harness.firehose)
+        cases["count"] += 1
+        result = handler_module.handler(fuzzed, None)
+        check(fuzzed, result, harness.firehose)
         return result
 
     return call
+
+
+@pytest.fixture
+def invoke(make_app: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, Any]]:
+    return handler_invoker(make_app, monkeypatch, lambda _fuzzed, result, firehose: check(result, firehose), CASES)
 
 
 def check(result: Any, firehose: FakeFirehose) -> None:

@@ -28,9 +28,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from local.adapter import build_event
-from loki_ingest import handler as handler_module
 from tests.conftest import NOW_NS, FakeFirehose, Harness, basic, event, record_figures
-from tests.fuzz.test_fuzz_handler import FUZZ, mutate
+from tests.fuzz.test_fuzz_handler import FUZZ, handler_invoker, mutate
 from tests.support.otlp import parse_response, parse_status, record, request, resource_logs, scope_logs, to_json
 from tests.support.wire import varint
 
@@ -44,18 +43,7 @@ CASES = {"count": 0}
 
 @pytest.fixture
 def invoke(make_app: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, Any]]:
-    harness = make_app(max_decompressed_bytes=4 << 20, retry_max_attempts=1)
-    monkeypatch.setattr(handler_module, "_app", harness.app)
-
-    def call(fuzzed: Any) -> dict[str, Any]:
-        harness.firehose.calls.clear()
-        harness.firehose.delivered.clear()
-        CASES["count"] += 1
-        result = handler_module.handler(fuzzed, None)  # the real entry point
-        check(fuzzed, result, harness.firehose)
-        return result
-
-    return call
+    return handler_invoker(make_app, monkeypatch, check, CASES)
 
 
 def check(fuzzed: Any, result: Any, firehose: FakeFirehose) -> None:

@@ -181,18 +181,19 @@ _PIECES = [
 ]
 
 
+def outcome(parser: Any, text: str, keep: int) -> object:
+    """What a parser makes of a label string: its result, or "error" (a DecodeError)."""
+    try:
+        return parser(text, keep)
+    except DecodeError:
+        return "error"
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=14), st.integers(0, 4))
 def test_the_long_string_parser_agrees_with_the_tokenizer(pieces: list[str], keep: int) -> None:
     text = "".join(pieces)
-
-    def outcome(parser: Any) -> object:
-        try:
-            return parser(text, keep)
-        except DecodeError:
-            return "error"
-
-    assert outcome(_parse_long) == outcome(_parse_general)
+    assert outcome(_parse_long, text, keep) == outcome(_parse_general, text, keep)
 
 
 @settings(max_examples=300, deadline=None)
@@ -261,13 +262,7 @@ _LABEL_STRING = st.builds(
 @settings(max_examples=3000, deadline=None)
 @given(_LABEL_STRING, st.integers(0, 4))
 def test_the_long_string_parser_agrees_with_the_tokenizer_on_label_shaped_strings(text: str, keep: int) -> None:
-    def outcome(parser: Any) -> object:
-        try:
-            return parser(text, keep)
-        except DecodeError:
-            return "error"
-
-    assert outcome(_parse_long) == outcome(_parse_general)
+    assert outcome(_parse_long, text, keep) == outcome(_parse_general, text, keep)
 
 
 def test_a_name_and_a_value_spelled_with_byte_escapes_are_the_same_as_their_utf8_text() -> None:
