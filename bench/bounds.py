@@ -19,9 +19,8 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from bench.harness import MIB
 from bench.workloads import BASE_NS, stytch_lines
-
-MIB = 1024 * 1024
 
 #: The shapes that cost the most per decompressed byte, and a realistic one for scale.
 SHAPES: dict[str, str] = {
@@ -125,8 +124,8 @@ def body_for(shape: str, size: int) -> tuple[bytes, str, str | None]:
         return protobuf_push_raw(raw), "application/x-protobuf", None
     if shape == "empty-labels-protobuf":
         streams = max(1, size // 65_600)
-        labels = ["{" + "a=''," * 13_099 + f"z='{i}'" + "}" for i in range(streams)]
-        raw = encode_push([(text, [(BASE_NS, "x", [])]) for text in labels])
+        label_strings = ["{" + "a=''," * 13_099 + f"z='{i}'" + "}" for i in range(streams)]
+        raw = encode_push([(text, [(BASE_NS, "x", [])]) for text in label_strings])
         return protobuf_push_raw(raw), "application/x-protobuf", None
     del protobuf_push
     raise KeyError(shape)
@@ -164,8 +163,8 @@ def protobuf_push_raw(raw: bytes) -> bytes:
 MEASURE = textwrap.dedent(
     """
     import json, resource, sys, time
-    from bench.run import bench_app
-    from loki_ingest.sink import FixedDeadline
+    from bench.harness import bench_app
+    from loki_ingest.delivery.sink import FixedDeadline
     from tests.conftest import event
 
     def hwm():
@@ -177,7 +176,7 @@ MEASURE = textwrap.dedent(
     app = bench_app()
     if sys.argv[4] == "uncapped":
         app.settings = app.settings.replace(
-            max_decompressed_bytes=1 << 30, max_streams_per_push=1 << 30, max_entries_per_push=1 << 30
+            max_decompressed_bytes=1 << 30, work_budget_units=100_000_000
         )
     before = hwm()
     cpu = time.process_time()

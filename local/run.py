@@ -32,10 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from local import ROOT
 from local.phases import Phases
 from local.state import SERVER_PORT_FILE
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -200,7 +199,7 @@ def main() -> None:
         common = ["--state-dir", str(state_dir), "--started-at", str(phases.started_at)]
         run_tool(
             "emulator",
-            [python, "-m", "local.emulator", "start", "--port", str(args.emulator_port), *common],
+            [python, "-m", "local.emulator.control", "start", "--port", str(args.emulator_port), *common],
             logs,
             phases,
         )
@@ -217,7 +216,7 @@ def main() -> None:
             [
                 python,
                 "-m",
-                "local.deploy",
+                "local.tools.deploy",
                 "apply",
                 "--endpoint",
                 f"http://127.0.0.1:{args.emulator_port}",
@@ -238,12 +237,12 @@ def main() -> None:
     os.chdir(ROOT)
     (state_dir / SERVER_PORT_FILE).write_text(f"{args.port}\n")  # for make verify and make load
     if args.no_serve:
-        info = [python, "-m", "local.info", "--state-dir", str(state_dir), "--port", str(args.port)]
+        info = [python, "-m", "local.tools.info", "--state-dir", str(state_dir), "--port", str(args.port)]
         os.execve(python, info, tool_env())
     server = [
         python,
         "-m",
-        "local.server",
+        "local.runtime.function_url",
         "--port",
         str(args.port),
         "--zip",

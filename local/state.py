@@ -26,12 +26,12 @@ EMULATOR_DOWN = (
 )
 
 
-def answers(endpoint_url: str) -> bool:
+def answers(endpoint_url: str, timeout_s: float = 1.0) -> bool:
     """Whether something accepts connections at the endpoint's host and port."""
     host_port = endpoint_url.split("://", 1)[-1].split("/", 1)[0]
     host, _, port = host_port.rpartition(":")
     try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 80)), timeout=1):
+        with socket.create_connection((host or "127.0.0.1", int(port or 80)), timeout=timeout_s):
             return True
     except OSError:
         return False
@@ -53,7 +53,7 @@ def emulator_client(service: str, endpoint_url: str, **kwargs: Any) -> Any:
     import boto3
 
     return boto3.client(
-        service,  # type: ignore[call-overload]
+        service,  # type: ignore[call-overload]  # boto3-stubs overload on literal service names
         endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id="test",
@@ -89,21 +89,22 @@ class LocalState:
         port = path.read_text().strip() if path.exists() else ""
         return f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_SERVER_PORT}"
 
-    @property
-    def outputs(self) -> dict[str, Any]:
-        path = self.state_dir / "outputs.json"
-        if not path.exists():
-            raise NotDeployed(NO_DEPLOYMENT)
-        return flatten_outputs(json.loads(path.read_text()))
-
-    @property
-    def deployment(self) -> dict[str, Any]:
-        """What the last apply recorded (local/deploy.py): endpoint, inputs fingerprint."""
-        path = self.state_dir / "deployment.json"
+    def _recorded(self, name: str) -> dict[str, Any]:
+        """A JSON file the last apply wrote; NotDeployed when there is none."""
+        path = self.state_dir / name
         if not path.exists():
             raise NotDeployed(NO_DEPLOYMENT)
         data: dict[str, Any] = json.loads(path.read_text())
         return data
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return flatten_outputs(self._recorded("outputs.json"))
+
+    @property
+    def deployment(self) -> dict[str, Any]:
+        """What the last apply recorded (local/tools/deploy.py): endpoint, inputs fingerprint."""
+        return self._recorded("deployment.json")
 
     @property
     def endpoint_url(self) -> str:

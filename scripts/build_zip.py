@@ -86,11 +86,12 @@ def write_zip(root: Path, output: Path, cache_tag: str | None) -> str:
     return hashlib.sha256(output.read_bytes()).hexdigest()
 
 
-def build(package: Path, deps: Path | None, output: Path, python: str | None) -> tuple[str, str | None]:
-    """Stage package (+ deps), optionally compile, zip. Returns (sha256, cache tag)."""
+def build(packages: list[Path], deps: Path | None, output: Path, python: str | None) -> tuple[str, str | None]:
+    """Stage the packages (+ deps), optionally compile, zip. Returns (sha256, cache tag)."""
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "task"
-        shutil.copytree(package, stage / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for package in packages:
+            shutil.copytree(package, stage / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         if deps is not None and deps.exists():
             shutil.copytree(deps, stage, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         tag = compile_tree(python, stage) if python else None
@@ -99,7 +100,9 @@ def build(package: Path, deps: Path | None, output: Path, python: str | None) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--package", type=Path, required=True, help="the handler package directory")
+    parser.add_argument(
+        "--package", type=Path, action="append", required=True, help="a package directory to ship (repeatable)"
+    )
     parser.add_argument("--deps", type=Path, help="directory filled by pip install --target")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--python", help="interpreter of the Lambda runtime's version, to ship bytecode")

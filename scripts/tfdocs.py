@@ -1,4 +1,4 @@
-"""Generate the module's inputs/outputs tables from variables.tf and outputs.tf, between
+"""Generate the module's inputs/outputs tables from variables.tf (+ handler_settings.tf) and outputs.tf, between
 <!-- BEGIN_TF_DOCS --> and <!-- END_TF_DOCS --> markers (what terraform-docs does, which is
 not installable offline). `--check` fails when a README is out of date.
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-MODULE = Path(__file__).resolve().parent.parent / "modules" / "loki-ingest"
+from scripts.generated import ROOT, between, write_or_check
+
+MODULE = ROOT / "modules" / "loki-ingest"
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 
 
@@ -63,7 +64,12 @@ def cell(text: str) -> str:
 
 
 def render() -> str:
-    variables = blocks((MODULE / "variables.tf").read_text(), "variable")
+    # handler_settings.tf is generated from the handler's settings registry (settings_docs.py).
+    variables = [
+        block
+        for name in ("variables.tf", "handler_settings.tf")
+        for block in blocks((MODULE / name).read_text(), "variable")
+    ]
     outputs = blocks((MODULE / "outputs.tf").read_text(), "output")
     lines = ["## Inputs", "", "| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
     for name, body in variables:
@@ -71,6 +77,7 @@ def render() -> str:
         description = cell(unquote(attribute(body, "description") or ""))
         validated = " (validated)" if "validation {" in body else ""
         kind = cell(attribute(body, "type") or "any")
+        kind = "object({...})" if kind.startswith("object({") else kind
         shown = f"`{cell(default)}`" if default is not None else "n/a"
         required = "no" if default is not None else "yes"
         lines.append(f"| `{name}` | {description}{validated} | `{kind}` | {shown} | {required} |")
@@ -80,29 +87,15 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def update(path: Path, check: bool) -> bool:
-    text = path.read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{path}: missing {BEGIN} / {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    fresh = f"{head}{BEGIN}\n{render()}\n{END}{tail}"
-    if fresh == text:
-        return True
-    if check:
-        return False
-    path.write_text(fresh)
-    return True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
-    stale = [str(f) for f in args.files if not update(f, args.check)]
-    if stale:
-        sys.exit(f"out of date, run `make docs`: {', '.join(stale)}")
+    tables = render()
+    write_or_check(
+        {path: between(path.read_text(), BEGIN, END, tables, str(path)) for path in args.files}, check=args.check
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import gzip
+import hashlib
 import json
 import os
 import time
@@ -16,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from local.adapter import build_event
-from local.emulator import free_port, spawn, stop_process
-from loki_ingest.auth import SecretVersion
-from loki_ingest.firehose import FirehoseSink
+from local.emulator.control import free_port, spawn, stop_process
+from local.runtime.adapter import build_event
+from loki_ingest.auth.authenticator import SecretVersion
+from loki_ingest.delivery.firehose import FirehoseSink
+from loki_ingest.delivery.sink import FixedDeadline
 from loki_ingest.handler import App
 from loki_ingest.settings import Settings
-from loki_ingest.sink import FixedDeadline
 from tests.support.logproto import protobuf_push
 
 # Keep botocore and the X-Ray SDK from reaching out or complaining during unit tests.
@@ -81,7 +82,7 @@ def basic(user: str = USER, password: str = PASSWORD) -> str:
 
 def make_settings(**overrides: Any) -> Settings:
     return Settings.defaults(
-        delivery_stream_name="test-stream", auth_secret_arn="arn:aws:secretsmanager:::secret:test"
+        firehose_stream_name="test-stream", auth_secret_arn="arn:aws:secretsmanager:::secret:test"
     ).replace(**overrides)
 
 
@@ -129,28 +130,43 @@ class FakeFirehose:
 
 @dataclass
 class FakeSecrets:
-    """Secrets Manager stand-in with version stages and fault injection."""
+    """Secrets Manager stand-in with version stages and fault injection.
+
+    A version is its value and creation time (its VersionId is derived from both), so moving
+    a stage back to an older version gives that version's id and CreatedDate again."""
 
     current: str = field(default_factory=lambda: json.dumps({"username": USER, "password": PASSWORD}))
     previous: str | None = None
     created: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
     fail: BaseException | None = None
     fetches: list[str] = field(default_factory=list)
+    #: AWSPREVIOUS's CreatedDate; None: 30 days before AWSCURRENT's.
+    previous_created: datetime.datetime | None = None
 
     def fetch(self, stage: str) -> SecretVersion | None:
         self.fetches.append(stage)
         if self.fail is not None:
             raise self.fail
         if stage == "AWSCURRENT":
-            return SecretVersion(self.current, self.created)
+            return SecretVersion(self.current, self.created, _version_id(self.current, self.created))
         if stage == "AWSPREVIOUS" and self.previous is not None:
-            return SecretVersion(self.previous, self.created - datetime.timedelta(days=30))
+            created = self.previous_created or self.created - datetime.timedelta(days=30)
+            return SecretVersion(self.previous, created, _version_id(self.previous, created))
         return None
 
     def rotate(self, password: str) -> None:
-        self.previous = self.current
-        self.current = json.dumps({"username": USER, "password": password})
-        self.created = datetime.datetime.now(datetime.UTC)
+        self.promote(json.dumps({"username": USER, "password": password}), datetime.datetime.now(datetime.UTC))
+
+    def promote(self, value: str, created: datetime.datetime) -> None:
+        """update-secret-version-stage: AWSCURRENT moves to the version (value, created), which
+        may have been created long before (staged earlier, or an old one: a rollback), and
+        AWSPREVIOUS to the version it left."""
+        self.previous, self.previous_created = self.current, self.created
+        self.current, self.created = value, created
+
+
+def _version_id(value: str, created: datetime.datetime) -> str:
+    return hashlib.sha256(f"{created.isoformat()}\n{value}".encode()).hexdigest()[:32]
 
 
 @pytest.fixture

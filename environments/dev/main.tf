@@ -19,6 +19,7 @@ module "loki_ingest" {
   force_destroy                       = true
   secret_recovery_window_days         = 0
   handler_settings                    = { previous_password_grace_seconds = 3600 }
+  dashboard_enabled                   = var.dashboard_enabled
 
   tags = {
     environment = "dev"

@@ -49,3 +49,9 @@ variable "lambda_zip_path" {
   type        = string
   default     = null
 }
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard of this deployment ($3 a month beyond the account's three free dashboards; the alarms notify without it)."
+  type        = bool
+  default     = false
+}

@@ -31,6 +31,7 @@ module "loki_ingest" {
 
   # `make verify` every hour from inside AWS, so a deployment without traffic is checked too.
   canary_schedule_expression = var.canary_schedule_expression
+  dashboard_enabled          = var.dashboard_enabled
 
   tags = {
     environment = "prod"

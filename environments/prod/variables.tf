@@ -61,3 +61,9 @@ variable "canary_schedule_expression" {
   type        = string
   default     = "rate(1 hour)"
 }
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard of this deployment ($3 a month beyond the account's three free dashboards; the alarms notify without it)."
+  type        = bool
+  default     = false
+}

@@ -53,6 +53,10 @@ class Unauthorized(HttpError, status=401, reason="unauthorized"):
         return {"www-authenticate": 'Basic realm="loki"'}
 
 
+class Forbidden(HttpError, status=403, reason="forbidden"):
+    """403: the credential is valid but may not do this (write another credential's tenant)."""
+
+
 class NotFound(HttpError, status=404, reason="no_route"):
     """404: no route has this path."""
 

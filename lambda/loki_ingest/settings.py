@@ -18,7 +18,9 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
 
-from .wire import FUNCTION_URL_MAX_PAYLOAD
+from loki_ingest.ingest.budget import WORK_BUDGET_DEFAULT
+from loki_ingest.records.render import max_line_bytes_alone
+from loki_ingest.wire import FIREHOSE_MAX_RECORD_BYTES, FUNCTION_URL_MAX_PAYLOAD
 
 # bool first: a bool default must not be taken for an int.
 T = TypeVar("T", bool, int, float, str)
@@ -42,7 +44,7 @@ class Setting(Generic[T]):
     module input or resource that feeds it.
     """
 
-    __slots__ = ("aliases", "choices", "default", "doc", "env", "high", "low", "module", "name", "required")
+    __slots__ = ("aliases", "choices", "default", "doc", "env", "high", "low", "module", "name", "required", "sink")
 
     default: T
     low: T | None
@@ -60,6 +62,7 @@ class Setting(Generic[T]):
         aliases: tuple[str, ...] = (),
         module: str = "handler_settings",
         required: bool = False,
+        sink: str | None = None,
     ) -> None:
         self.env = env
         self.default = default
@@ -70,6 +73,7 @@ class Setting(Generic[T]):
         self.aliases = aliases  # further variables read when `env` is unset
         self.module = module
         self.required = required
+        self.sink = sink  # the sink it configures: ignored (and never required) under another sink
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -132,10 +136,24 @@ class Settings:
     __slots__ = ("_values",)
     _values: dict[str, Any]
 
-    # --- wired by the module from its resources ----------------------------------------------
-    delivery_stream_name = Setting(
-        "FIREHOSE_DELIVERYSTREAM_NAME", "", "Firehose stream to deliver to.", module="resource", required=True
+    # --- where records go -----------------------------------------------------------------------
+    sink = Setting(
+        "SINK",
+        "firehose",
+        "Where accepted records go (delivery/registry.py): `firehose`, an Amazon Data Firehose stream.",
+        choices={"FIREHOSE": "firehose"},
+        module="resource",
     )
+    firehose_stream_name = Setting(
+        "FIREHOSE_DELIVERYSTREAM_NAME",
+        "",
+        "Firehose stream to deliver to (sink `firehose`).",
+        module="resource",
+        required=True,
+        sink="firehose",
+    )
+
+    # --- wired by the module from its resources ----------------------------------------------
     auth_secret_arn = Setting(
         "AUTH_SECRET_ARN",
         "",
@@ -146,7 +164,7 @@ class Settings:
     log_level = Setting(
         "LOG_LEVEL",
         "INFO",
-        "Level of the handler's JSON logs (one line per request at INFO).",
+        "Level of the handler's JSON logs (metrics lines are INFO, 4xx lines WARN, 5xx lines ERROR).",
         choices={
             **_choices("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
             "WARN": "WARNING",
@@ -162,6 +180,22 @@ class Settings:
         "Load aws-xray-sdk for per-phase subsegments (costs cold start; see make bench).",
         module="tracing_sdk_enabled",
     )
+    log_every_request = Setting(
+        "LOG_EVERY_REQUEST",
+        False,
+        "One log line per request, its metrics included (for debugging: about 0.7 KB of CloudWatch Logs per "
+        "request). Off: a 2xx only adds to the metrics line of METRICS_INTERVAL_SECONDS; 4xx and 5xx always "
+        "get their own line (docs/monitoring.md).",
+    )
+    metrics_interval_seconds = Setting(
+        "METRICS_INTERVAL_SECONDS",
+        60,
+        "The handler's metrics of successful requests are summed in the execution environment and written as "
+        "one line at the end of the first invocation this long after the previous one; 0 writes one at the "
+        "end of every invocation. At most 300, the alarms' period.",
+        low=0,
+        high=300,
+    )
 
     # --- the HTTP contract ---------------------------------------------------------------------
     success_status_code = Setting(
@@ -175,27 +209,22 @@ class Settings:
         FUNCTION_URL_MAX_PAYLOAD,
         "Largest request body (413 above); a function URL never delivers more than 6 MB.",
         low=1024,
-        high=1 << 30,
+        high=FUNCTION_URL_MAX_PAYLOAD,
     )
     max_decompressed_bytes = Setting(
         "MAX_DECOMPRESSED_BYTES",
         16 * MIB,
         "Largest body after Content-Encoding and snappy decoding, enforced while inflating (413).",
-        low=1024,
-        high=1 << 32,
+        low=MIB,
+        high=1 << 30,
     )
-    max_streams_per_push = Setting(
-        "MAX_STREAMS_PER_PUSH",
-        10_000,
-        "Most streams in one push (413 above, before the push is processed); bounds its CPU and memory.",
-        low=1,
-        high=10_000_000,
-    )
-    max_entries_per_push = Setting(
-        "MAX_ENTRIES_PER_PUSH",
-        50_000,
-        "Most entries in one push (413 above, before the push is processed); bounds its CPU and memory.",
-        low=1,
+    work_budget_units = Setting(
+        "WORK_BUDGET_UNITS",
+        WORK_BUDGET_DEFAULT,
+        "Work one push may take, in units of 1 us of CPU (or 100 bytes of memory) at one vCPU: every "
+        "decoded element is charged before decoding, and a push over it gets 413 with advice to split "
+        "it. The default holds a default Promtail/Alloy batch (1 MiB of 4-byte lines).",
+        low=1_000,
         high=100_000_000,
     )
 
@@ -203,9 +232,10 @@ class Settings:
     max_line_bytes = Setting(
         "MAX_LINE_BYTES",
         256 * 1024,
-        "Loki's `max_line_size`: longer entries are rejected (partial success).",
+        "Loki's `max_line_size`: longer entries are rejected (partial success). At most what fits one "
+        "sink record as base64; less beside the label and metadata limits (the table's note).",
         low=1,
-        high=1 << 30,
+        high=max_line_bytes_alone(FIREHOSE_MAX_RECORD_BYTES),
     )
     max_label_names = Setting(
         "MAX_LABEL_NAMES", 15, "Loki's `max_label_names_per_series` (service_name not counted).", low=1, high=10_000
@@ -278,11 +308,13 @@ class Settings:
         low=1,
         high=3600,
     )
-    retry_base_ms = Setting("RETRY_BASE_MS", 50, "First Firehose retry backoff (full jitter).", low=1, high=10_000)
-    retry_max_backoff_ms = Setting("RETRY_MAX_BACKOFF_MS", 2_000, "Largest Firehose retry backoff.", low=1, high=60_000)
-    retry_max_attempts = Setting(
-        "RETRY_MAX_ATTEMPTS", 8, "Firehose calls per batch before answering 503.", low=1, high=100
+    retry_base_ms = Setting(
+        "RETRY_BASE_MS", 50, "First backoff before a sink call is retried (full jitter).", low=1, high=10_000
     )
+    retry_max_backoff_ms = Setting(
+        "RETRY_MAX_BACKOFF_MS", 2_000, "Largest backoff between sink calls.", low=1, high=60_000
+    )
+    retry_max_attempts = Setting("RETRY_MAX_ATTEMPTS", 8, "Sink calls per batch before answering 503.", low=1, high=100)
     deadline_safety_ms = Setting(
         "DEADLINE_SAFETY_MS",
         1_500,
@@ -290,11 +322,21 @@ class Settings:
         low=0,
         high=60_000,
     )
-    firehose_connect_timeout_seconds = Setting(
-        "FIREHOSE_CONNECT_TIMEOUT_SECONDS", 1.0, "Connect timeout of one Firehose call.", low=0.1, high=60.0
+    delivery_connect_timeout_seconds = Setting(
+        "DELIVERY_CONNECT_TIMEOUT_SECONDS",
+        1.0,
+        "Connect timeout of one call to the sink (was FIREHOSE_CONNECT_TIMEOUT_SECONDS, still read).",
+        low=0.1,
+        high=60.0,
+        aliases=("FIREHOSE_CONNECT_TIMEOUT_SECONDS",),
     )
-    firehose_read_timeout_seconds = Setting(
-        "FIREHOSE_READ_TIMEOUT_SECONDS", 3.0, "Read timeout of one Firehose call.", low=0.1, high=300.0
+    delivery_read_timeout_seconds = Setting(
+        "DELIVERY_READ_TIMEOUT_SECONDS",
+        3.0,
+        "Read timeout of one call to the sink (was FIREHOSE_READ_TIMEOUT_SECONDS, still read).",
+        low=0.1,
+        high=300.0,
+        aliases=("FIREHOSE_READ_TIMEOUT_SECONDS",),
     )
 
     # --- construction ------------------------------------------------------------------------------
@@ -337,7 +379,7 @@ class Settings:
         for setting in cls.declared():
             raw = setting.raw(env)
             if raw is None:
-                if setting.required:
+                if setting.required and setting.sink in (None, values.get("sink")):
                     raise ConfigError(f"{setting.env} is not set")
                 values[setting.name] = setting.default
             else:
@@ -357,6 +399,19 @@ class Settings:
             value = self._values[setting.name]
             env[setting.env] = ("true" if value else "false") if type(value) is bool else str(value)
         return env
+
+
+#: Settings that were removed, and what replaced them: still read, so a configuration that
+#: sets one is told at start-up (a log warning) instead of silently losing its meaning.
+RETIRED = {
+    "MAX_ENTRIES_PER_PUSH": "WORK_BUDGET_UNITS (every decoded element is charged; no entry count cap)",
+    "MAX_STREAMS_PER_PUSH": "WORK_BUDGET_UNITS (every decoded element is charged; no stream count cap)",
+}
+
+
+def retired_in(env: Mapping[str, str]) -> dict[str, str]:
+    """The retired settings `env` sets, with what replaced each."""
+    return {name: instead for name, instead in RETIRED.items() if env.get(name) is not None}
 
 
 #: The environment variables that are settings (the local server passes these through).

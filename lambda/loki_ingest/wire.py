@@ -6,6 +6,9 @@ from __future__ import annotations
 Bytes = bytes | bytearray
 
 NS_PER_SECOND = 1_000_000_000
+
+#: The structured-metadata name Loki 3.1+ gives the level it detects (constants.LevelLabel).
+DETECTED_LEVEL = "detected_level"
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
@@ -15,3 +18,8 @@ MAX_LABELS_STRING_BYTES = 1 << 24
 #: A function URL in BUFFERED mode caps the whole invoke payload (request and response) at 6 MB
 #: (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 FUNCTION_URL_MAX_PAYLOAD = 6 * 1024 * 1024
+
+#: Amazon Data Firehose's hard limits (API_PutRecordBatch / API_Record; they cannot be raised).
+FIREHOSE_MAX_RECORD_BYTES = 1_024_000  # 1,000 KiB per record, before base64
+FIREHOSE_MAX_BATCH_RECORDS = 500
+FIREHOSE_MAX_BATCH_BYTES = 4 * 1024 * 1024  # 4 MiB per PutRecordBatch call

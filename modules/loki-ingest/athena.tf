@@ -93,7 +93,7 @@ resource "aws_glue_catalog_table" "records" {
     ser_de_info {
       name                  = "openx-json"
       serialization_library = "org.openx.data.jsonserde.JsonSerDe"
-      parameters = {
+      parameters = merge(local.record_column_mappings, {
         # Every line is strict JSON by construction (docs/record-format.md). If one ever is
         # not, the query must fail loudly: with "true" the SerDe turns it into an all-NULL row.
         "ignore.malformed.json" = "false"
@@ -101,75 +101,17 @@ resource "aws_glue_catalog_table" "records" {
         # are legitimate; with the default (true) the OpenX SerDe lowercases them and fails the
         # row as a duplicate key (https://docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html).
         "case.insensitive" = "false"
-        # `timestamp` is reserved in Athena DDL; expose the record's field as `ts`.
-        "mapping.ts" = "timestamp"
-      }
+      })
     }
 
-    columns {
-      name    = "ts"
-      type    = "string"
-      comment = "Entry time, RFC 3339 UTC with nanoseconds"
-    }
-    columns {
-      name    = "timestamp_ns"
-      type    = "string"
-      comment = "Entry time as exact integer nanoseconds"
-    }
-    columns {
-      name    = "stream"
-      type    = "map<string,string>"
-      comment = "Loki stream labels"
-    }
-    columns {
-      name    = "record"
-      type    = "string"
-      comment = "The line as JSON: the event object itself (format json), or {\"message\": line}; use json_extract_scalar"
-    }
-    columns {
-      name    = "metadata"
-      type    = "map<string,string>"
-      comment = "Loki structured metadata"
-    }
-    columns {
-      name    = "id"
-      type    = "string"
-      comment = "sha256-128 of (labels, timestamp, line): identical for duplicates of the same entry"
-    }
-    columns {
-      name    = "format"
-      type    = "string"
-      comment = "How record holds the line: json (the object, spliced verbatim), text ({\"message\": line}) or base64 (see line_base64)"
-    }
-    columns {
-      name    = "line_prefix"
-      type    = "string"
-      comment = "JSON whitespace before the object of a json-format line, when there was any"
-    }
-    columns {
-      name    = "line_suffix"
-      type    = "string"
-      comment = "JSON whitespace after the object of a json-format line, when there was any"
-    }
-    columns {
-      name    = "line_base64"
-      type    = "string"
-      comment = "Exact original bytes of a base64-format line (not valid Unicode, or too large escaped)"
-    }
-    columns {
-      name    = "stream_base64"
-      type    = "array<array<string>>"
-      comment = "Exact label pairs, base64, when a label is not valid Unicode"
-    }
-    columns {
-      name    = "tenant"
-      type    = "string"
-      comment = "The credential's pinned tenant, or the push's X-Scope-OrgID"
-    }
-    columns {
-      name    = "metadata_base64"
-      type    = "array<array<string>>"
-      comment = "Exact metadata pairs in push order, base64, when one is not valid Unicode or a name repeats"
+    # The record's fields (record_columns.tf, generated from the handler's declaration).
+    dynamic "columns" {
+      for_each = local.record_columns
+      content {
+        name    = columns.value.name
+        type    = columns.value.type
+        comment = columns.value.comment
+      }
     }
   }
 }

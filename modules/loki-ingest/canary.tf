@@ -1,8 +1,8 @@
 # The scheduled canary (off by default; canary_schedule_expression turns it on): what
 # `make verify` does, inside AWS, on an EventBridge schedule. A Lambda function running the same
-# package (loki_ingest.canary.handler) pushes one marked line through the function URL with the
+# package (loki_canary.handler.handler) pushes one marked line through the function URL with the
 # real credentials, waits for it in S3 (as long as the freshness alarm calls on time), checks the stored
-# record and writes CanarySuccess (1 or 0) and CanaryLatency in Embedded Metric Format. Its
+# record and writes CanarySuccess (1 or 0) in Embedded Metric Format (CanaryLatency beside it). Its
 # alarm fires when a run fails or none reported, so a deployment without traffic is checked too
 # (Firehose's delivery metrics only exist while it delivers).
 
@@ -14,7 +14,7 @@ locals {
   canary_rate     = local.canary_enabled ? regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.canary_schedule_expression) : ["0", "minute"]
   canary_interval = tonumber(local.canary_rate[0]) * lookup({ minute = 60, hour = 3600, day = 86400 }, local.canary_rate[1])
   # One invocation waits as long as the freshness alarm calls a delivery on time (the buffer
-  # interval + 300 s unless set; loki_ingest.canary.MARGIN_S), and reports; Lambda stops at 900 s.
+  # interval + 300 s unless set; loki_canary.handler.MARGIN_S), and reports; Lambda stops at 900 s.
   # Above 870 s of wait the invocation's end clamps it (canary.handler keeps 15 s to report).
   canary_timeout = min(900, ceil(local.freshness_threshold) + 30)
   # The alarm looks at the worst run of a period two schedule intervals long (at least 15
@@ -132,16 +132,18 @@ resource "aws_lambda_function" "canary" {
   count = local.canary_enabled ? 1 : 0
 
   function_name = local.canary_name
-  description   = "Pushes one marked line to ${local.function_name} and proves it reaches S3 (loki_ingest.canary)"
+  description   = "Pushes one marked line to ${local.function_name} and proves it reaches S3 (loki_canary)"
   role          = aws_iam_role.canary[0].arn
 
   filename         = var.lambda_zip_path
   source_code_hash = filebase64sha256(var.lambda_zip_path)
-  handler          = "loki_ingest.canary.handler"
+  handler          = "loki_canary.handler.handler"
   runtime          = var.lambda_runtime
   architectures    = [var.lambda_architecture]
-  memory_size      = 256
-  timeout          = local.canary_timeout
+  # It mostly waits (for the buffer, then polls S3): the least memory that holds boto3 is the
+  # cheapest run (a run lasts the buffer interval, billed per GB-second).
+  memory_size = 128
+  timeout     = local.canary_timeout
 
   kms_key_arn             = var.lambda_kms_key_arn
   code_signing_config_arn = var.code_signing_config_arn
@@ -175,7 +177,7 @@ resource "aws_lambda_function" "canary" {
 }
 
 # EventBridge invokes asynchronously, and Lambda retries a failed asynchronous run twice: each
-# retry would push another line. A failed run reports CanarySuccess 0 instead (canary.py).
+# retry would push another line. A failed run reports CanarySuccess 0 instead (lambda/loki_canary).
 resource "aws_lambda_function_event_invoke_config" "canary" {
   count = local.canary_enabled ? 1 : 0
 

@@ -26,6 +26,7 @@ resource "aws_lambda_function" "this" {
     variables = merge(
       { for name, value in var.handler_settings : upper(name) => tostring(value) if value != null },
       {
+        SINK                         = "firehose"
         FIREHOSE_DELIVERYSTREAM_NAME = aws_kinesis_firehose_delivery_stream.this.name
         AUTH_SECRET_ARN              = aws_secretsmanager_secret.auth.arn
         LOG_LEVEL                    = var.log_level
@@ -43,7 +44,7 @@ resource "aws_lambda_function" "this" {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.this["lambda"].name
     application_log_level = local.lambda_application_log_level
-    system_log_level      = "INFO" # keeps the START/END/REPORT lines (duration, memory)
+    system_log_level      = var.system_log_level # WARN by default: no START/REPORT line per invocation
   }
 
   tracing_config {
@@ -67,6 +68,10 @@ resource "aws_lambda_function_url" "this" {
   invoke_mode        = "BUFFERED"
 }
 
+# An AuthType NONE URL needs two statements in the function's resource policy
+# (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html): lambda:InvokeFunctionUrl
+# with lambda:FunctionUrlAuthType = NONE (this one), and since October 2025
+# lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true (the stack below).
 resource "aws_lambda_permission" "function_url" {
   #checkov:skip=CKV_AWS_301:A public function URL needs principal "*"; the statement is limited to AuthType NONE URL invokes and Basic auth is enforced in code.
   statement_id           = "AllowPublicFunctionUrlInvoke"
@@ -76,7 +81,43 @@ resource "aws_lambda_permission" "function_url" {
   function_url_auth_type = "NONE"
 }
 
+# The lambda:InvokeFunction statement, limited to invokes through the function URL. The
+# provider's aws_lambda_permission can only express that condition from hashicorp/aws 6.28
+# (invoked_via_function_url), and this module supports >= 5.100; CloudFormation's
+# AWS::Lambda::Permission has InvokedViaFunctionUrl on every provider version. So a stack
+# of that one resource carries it: Terraform creates, reads, updates and destroys the stack,
+# and CloudFormation adds and removes the statement with it. Why not a provisioner or the
+# provider's own statement: docs/aws-deployment.md, "Function URLs need two permission statements".
+#
+# The logical ID ends with the URL's id: when the function (and so its URL and every
+# statement) is re-created under the same name, the next apply re-creates the URL with a new
+# id, and CloudFormation adds a new statement before it deletes the stale one.
+resource "aws_cloudformation_stack" "function_url_invoke" {
+  #checkov:skip=CKV_AWS_124:A one-resource stack that Terraform drives; Terraform reports each operation's outcome (the provider reads the stack events on failure), so an SNS topic for stack events would tell nobody anything new.
+  #parliament:skip=UNKNOWN_CONDITION_FOR_ACTION[lambda:InvokedViaFunctionUrl]:Lambda added this condition key in October 2025, after the IAM definitions parliament 1.6.4 ships (April 2025); urls-auth.html documents it.
+  name = local.function_url_invoke_stack_name
+  template_body = jsonencode({
+    AWSTemplateFormatVersion = "2010-09-09"
+    Description              = "lambda:InvokeFunction for the function URL of ${local.function_name} (Terraform module loki-ingest)"
+    Resources = {
+      "UrlInvoke${aws_lambda_function_url.this.url_id}" = {
+        Type = "AWS::Lambda::Permission"
+        Properties = {
+          Action                = "lambda:InvokeFunction"
+          FunctionName          = aws_lambda_function.this.function_name
+          Principal             = "*"
+          InvokedViaFunctionUrl = true
+        }
+      }
+    }
+  })
+  tags = local.tags
+}
+
 locals {
+  # A stack name starts with a letter; var.name may start with a digit.
+  function_url_invoke_stack_name = "${can(regex("^[0-9]", var.name)) ? "lambda-" : ""}${var.name}-function-url-invoke"
+
   # Lambda's level names (API LoggingConfig.ApplicationLogLevel) differ from Python's in one place.
   lambda_application_log_level = lookup({ WARNING = "WARN" }, var.log_level, var.log_level)
 }

@@ -13,13 +13,15 @@
 #   URL's Url4xxCount, Url5xxCount, UrlRequestLatency
 #   (https://docs.aws.amazon.com/lambda/latest/dg/urls-monitoring.html).
 # * LokiIngest, dimension FunctionName: the handler's own metrics, written in Embedded Metric
-#   Format in its log line per request (lambda/loki_ingest/metrics.py).
+#   Format on its 4xx/5xx lines and its summed metrics line (lambda/loki_ingest/observability/
+#   metrics.py). Only the four the rate alarms read: every metric name x dimension value is a
+#   billed custom metric, so the dashboard reads AWS/Lambda and AWS/Firehose (free) for the rest.
 # * AWS/Logs EMFValidationErrors / EMFParsingErrors, dimension LogGroupName: the handler's
 #   metrics stopped being extracted
 #   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Monitoring-CloudWatch-Metrics.html).
 
 locals {
-  # lambda/loki_ingest/metrics.py NAMESPACE (tests/unit/test_metrics.py checks they agree).
+  # lambda/loki_ingest/observability/metrics.py NAMESPACE (tests/unit/test_metrics.py checks they agree).
   metrics_namespace = "LokiIngest"
 
   alarm_actions = compact([var.alarm_topic_arn, try(aws_sns_topic.alarms[0].arn, null)])
@@ -81,6 +83,14 @@ locals {
     "metrics-broken" = {
       description = "CloudWatch Logs could not extract the handler's Embedded Metric Format metrics from ${aws_cloudwatch_log_group.this["lambda"].name}: the alarms on the LokiIngest metrics are blind until this is fixed."
       namespace   = "AWS/Logs", metric = "EMFValidationErrors", dimensions = { LogGroupName = aws_cloudwatch_log_group.this["lambda"].name }
+      statistic   = "Sum", period = 300, evaluation_periods = 1, datapoints = 1
+      comparison  = "GreaterThanThreshold", threshold = 0
+    }
+    # A line that is not one valid JSON document (cut for size, or written by something other
+    # than the handler's logger) is an EMFParsingErrors, not an EMFValidationErrors.
+    "metrics-unparsable" = {
+      description = "CloudWatch Logs could not parse log lines of ${aws_cloudwatch_log_group.this["lambda"].name} as Embedded Metric Format JSON (a line cut for size, or not JSON): the LokiIngest metrics of those requests are missing and the alarms on them undercount."
+      namespace   = "AWS/Logs", metric = "EMFParsingErrors", dimensions = { LogGroupName = aws_cloudwatch_log_group.this["lambda"].name }
       statistic   = "Sum", period = 300, evaluation_periods = 1, datapoints = 1
       comparison  = "GreaterThanThreshold", threshold = 0
     }
@@ -193,12 +203,12 @@ locals {
   function_name_value = aws_lambda_function.this.function_name
   stream_name_value   = aws_kinesis_firehose_delivery_stream.this.name
 
-  # [namespace, metric, dimension, value, {options}] rows of a metric widget.
+  # [namespace, metric, dimension, value, {options}] rows of a metric widget. The handler's own
+  # metrics (custom, $0.30 a month each) are the rate alarms' four; answers by status class,
+  # latency, bytes and records come from AWS/Lambda and AWS/Firehose, which are free.
   handler_rows = {
-    for name in [
-      "Pushes", "Requests", "EntriesReceived", "AcceptedEntries", "RejectedEntries", "BytesIn", "RecordBytes",
-      "FirehoseRecords", "PutRecordBatchCalls", "PutRecordBatchRetries", "Duration",
-    ] : name => [local.metrics_namespace, name, "FunctionName", local.function_name_value]
+    for name in ["Pushes", "Pushes503", "EntriesReceived", "RejectedEntries"] :
+    name => [local.metrics_namespace, name, "FunctionName", local.function_name_value]
   }
 
   dashboard_widgets = [
@@ -218,9 +228,8 @@ locals {
         title = "Pushes and answers (per 5 min)", region = local.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
           concat(local.handler_rows["Pushes"], [{ label = "pushes" }]),
-          [local.metrics_namespace, "Requests", "FunctionName", local.function_name_value, "StatusClass", "2xx", { label = "2xx" }],
-          [local.metrics_namespace, "Requests", "FunctionName", local.function_name_value, "StatusClass", "4xx", { label = "4xx" }],
-          [local.metrics_namespace, "Requests", "FunctionName", local.function_name_value, "StatusClass", "5xx", { label = "5xx" }],
+          concat(local.handler_rows["Pushes503"], [{ label = "pushes answered 503" }]),
+          ["AWS/Lambda", "UrlRequestCount", "FunctionName", local.function_name_value, { label = "function URL requests" }],
           ["AWS/Lambda", "Url4xxCount", "FunctionName", local.function_name_value, { label = "function URL 4xx" }],
           ["AWS/Lambda", "Url5xxCount", "FunctionName", local.function_name_value, { label = "function URL 5xx" }],
           ["AWS/Lambda", "Throttles", "FunctionName", local.function_name_value, { label = "throttled invocations" }],
@@ -233,7 +242,6 @@ locals {
         title = "Entries (per 5 min)", region = local.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
           concat(local.handler_rows["EntriesReceived"], [{ label = "received" }]),
-          concat(local.handler_rows["AcceptedEntries"], [{ label = "accepted (delivered to Firehose)" }]),
           concat(local.handler_rows["RejectedEntries"], [{ label = "rejected by a limit" }]),
         ]
       }
@@ -243,8 +251,6 @@ locals {
       properties = {
         title = "Bytes (per 5 min)", region = local.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          concat(local.handler_rows["BytesIn"], [{ label = "request bodies" }]),
-          concat(local.handler_rows["RecordBytes"], [{ label = "NDJSON records" }]),
           ["AWS/Firehose", "IncomingBytes", "DeliveryStreamName", local.stream_name_value, { label = "into Firehose" }],
           ["AWS/Firehose", "DeliveryToS3.Bytes", "DeliveryStreamName", local.stream_name_value, { label = "delivered to S3" }],
         ]
@@ -255,10 +261,12 @@ locals {
       properties = {
         title = "Latency (ms)", region = local.region, view = "timeSeries", period = 300
         metrics = [
-          concat(local.handler_rows["Duration"], [{ stat = "p50", label = "handler p50" }]),
-          concat(local.handler_rows["Duration"], [{ stat = "p90", label = "handler p90" }]),
-          concat(local.handler_rows["Duration"], [{ stat = "p99", label = "handler p99" }]),
+          ["AWS/Lambda", "Duration", "FunctionName", local.function_name_value, { stat = "p50", label = "invocation p50" }],
+          ["AWS/Lambda", "Duration", "FunctionName", local.function_name_value, { stat = "p90", label = "invocation p90" }],
+          ["AWS/Lambda", "Duration", "FunctionName", local.function_name_value, { stat = "p99", label = "invocation p99" }],
           ["AWS/Lambda", "UrlRequestLatency", "FunctionName", local.function_name_value, { stat = "p99", label = "function URL p99" }],
+          # What a small push mostly waits for (and is billed for): the README's cost model assumes 40 ms.
+          ["AWS/Firehose", "PutRecordBatch.Latency", "DeliveryStreamName", local.stream_name_value, { stat = "Average", label = "Firehose PutRecordBatch average" }],
           ["AWS/Lambda", "Duration", "FunctionName", local.function_name_value, { stat = "Maximum", label = "invocation max" }],
         ]
         annotations = { horizontal = [{ label = "timeout", value = var.lambda_timeout_seconds * 1000 }] }
@@ -269,11 +277,9 @@ locals {
       properties = {
         title = "Firehose records: incoming vs delivered (per 5 min)", region = local.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          concat(local.handler_rows["FirehoseRecords"], [{ label = "sent by the handler" }]),
           ["AWS/Firehose", "IncomingRecords", "DeliveryStreamName", local.stream_name_value, { label = "into Firehose" }],
           ["AWS/Firehose", "DeliveryToS3.Records", "DeliveryStreamName", local.stream_name_value, { label = "delivered to S3" }],
           ["AWS/Firehose", "ThrottledRecords", "DeliveryStreamName", local.stream_name_value, { label = "throttled" }],
-          concat(local.handler_rows["PutRecordBatchRetries"], [{ label = "PutRecordBatch retries" }]),
         ]
       }
     },

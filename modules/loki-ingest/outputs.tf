@@ -113,11 +113,6 @@ output "athena_results_location" {
   value       = try(aws_athena_workgroup.this[0].configuration[0].result_configuration[0].output_location, null)
 }
 
-output "invoke_function_permission_command" {
-  description = "Run once (AWS CLI) unless the function URL was created by hashicorp/aws >= 6.28: adds the lambda:InvokeFunction statement (lambda:InvokedViaFunctionUrl) that AuthType NONE URLs need besides lambda:InvokeFunctionUrl. Older providers never add it, not even after an upgrade, and without it the URL answers 403 (new URLs at once, older ones from November 2026). A second run fails harmlessly with ResourceConflictException."
-  value       = "aws lambda add-permission --region ${local.region} --function-name '${aws_lambda_function.this.function_name}' --statement-id AllowFunctionUrlInvokeFunction --action lambda:InvokeFunction --principal '*' --invoked-via-function-url"
-}
-
 output "firehose_buffering_interval_seconds" {
   description = "Firehose buffer interval: the longest a line waits before it is in S3 (`make verify` waits that long and a little more)."
   value       = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].buffering_interval

@@ -1,5 +1,5 @@
 # Saved queries for the questions an operator asks first, so nobody writes them during an
-# incident: CloudWatch Logs Insights over the function's log line per request
+# incident: CloudWatch Logs Insights over the function's 4xx/5xx lines and metrics lines
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax.html), and Athena
 # named queries over the records (https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateNamedQuery.html).
 # Logs Insights lists them under the folder "<name>/" (a "/" in the name is a folder).
@@ -18,9 +18,9 @@ locals {
     # Slowest requests, with the figures that explain a long one (size, records, Firehose
     # calls and retries).
     "slowest-requests" = <<-EOT
-      fields @timestamp, request_id, route, status, duration_ms, bytes_in, entries, records, calls, retries, reason
-      | filter message = "request"
-      | sort duration_ms desc
+      fields @timestamp, message, request_id, route, status, coalesce(duration_ms, duration_ms_max) as ms, bytes_in, entries, requests, records, calls, retries, reason
+      | filter message in ["request", "metrics"]
+      | sort ms desc
       | limit 50
     EOT
     # 4xx by reason: what clients get wrong. A partial success (some entries refused by a limit)

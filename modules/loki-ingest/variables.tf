@@ -75,9 +75,9 @@ variable "lambda_memory_mb" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Function timeout. The handler stops retrying Firehose early enough to answer 503 itself, which needs at least 8 s."
+  description = "Function timeout. A push at the work budget (handler_settings.work_budget_units) must fit in 60% of it at lambda_memory_mb: the default budget takes about 8.6 s at 512 MB, and a default Promtail/Alloy batch of 4-byte lines about 8 s, half of the 20 s default. The handler stops retrying Firehose early enough to answer 503 itself, which needs at least 8 s."
   type        = number
-  default     = 15
+  default     = 20
 
   validation {
     condition     = var.lambda_timeout_seconds >= 8 && var.lambda_timeout_seconds <= 900 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
@@ -118,6 +118,17 @@ variable "log_level" {
   }
 }
 
+variable "system_log_level" {
+  description = "Level of Lambda's own platform lines in the function's log group (logging_config). WARN (the default) drops the platform.start and platform.report lines of every invocation (about 0.4 KB together, $0.50/GB ingested: more than Firehose costs for 1-event pushes); Lambda's Duration, Errors, Invocations, Throttles and function URL metrics are unaffected. INFO keeps them (billed and init duration, memory used per invocation); DEBUG adds more."
+  type        = string
+  default     = "WARN"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be DEBUG, INFO or WARN."
+  }
+}
+
 variable "logs_kms_key_arn" {
   description = "Optional KMS key ARN for the CloudWatch log groups. The key policy must allow logs.<region>.amazonaws.com."
   type        = string
@@ -130,9 +141,9 @@ variable "logs_kms_key_arn" {
 }
 
 variable "tracing_mode" {
-  description = "Lambda X-Ray tracing mode: Active records a trace segment per request without any SDK; PassThrough only propagates."
+  description = "Lambda X-Ray tracing mode. PassThrough (the default) records nothing unless a request arrives with a sampled trace header (no Loki client sends one). Active records a trace for 1 request per second plus 5% of the rest (X-Ray's default sampling rule) without any SDK: $5 per million traces after the first 100,000 a month, about $0.04 per GB of 10-event pushes and $0.20 per GB of 1-event pushes at a steady 1 TB a month (README, \"What it costs\")."
   type        = string
-  default     = "Active"
+  default     = "PassThrough"
 
   validation {
     condition     = contains(["Active", "PassThrough"], var.tracing_mode)
@@ -167,169 +178,7 @@ variable "code_signing_config_arn" {
 # Ingestion behaviour (environment of the handler)
 # ---------------------------------------------------------------------------------------
 
-variable "handler_settings" {
-  description = "Settings of the handler, set as its environment variables. Each attribute is a setting's environment variable in lower case (see the README's settings table); null leaves the handler's default."
-  type = object({
-    success_status_code                = optional(number)
-    max_body_bytes                     = optional(number)
-    max_decompressed_bytes             = optional(number)
-    max_streams_per_push               = optional(number)
-    max_entries_per_push               = optional(number)
-    max_line_bytes                     = optional(number)
-    max_label_names                    = optional(number)
-    max_label_name_bytes               = optional(number)
-    max_label_value_bytes              = optional(number)
-    max_metadata_bytes                 = optional(number)
-    max_metadata_entries               = optional(number)
-    reject_old_samples_max_age_seconds = optional(number)
-    creation_grace_period_seconds      = optional(number)
-    secret_cache_ttl_seconds           = optional(number)
-    auth_refresh_min_interval_seconds  = optional(number)
-    secret_max_staleness_seconds       = optional(number)
-    previous_password_grace_seconds    = optional(number)
-    health_cache_ttl_seconds           = optional(number)
-    retry_base_ms                      = optional(number)
-    retry_max_backoff_ms               = optional(number)
-    retry_max_attempts                 = optional(number)
-    deadline_safety_ms                 = optional(number)
-    firehose_connect_timeout_seconds   = optional(number)
-    firehose_read_timeout_seconds      = optional(number)
-  })
-  default  = {}
-  nullable = false
-
-  validation {
-    condition     = alltrue([for name, value in var.handler_settings : value == null || try(value >= 0, false)])
-    error_message = "handler_settings values must not be negative."
-  }
-  validation {
-    condition     = alltrue([for name, value in var.handler_settings : value == null || try(floor(value) == value, false) || contains(local.handler_fractional_settings, name)])
-    error_message = "handler_settings values must be whole numbers (only the Firehose timeouts take fractions)."
-  }
-  validation {
-    # Every entry within the limits must fit one Firehose record (docs/record-format.md), or
-    # the handler refuses to start: records.worst_case_record_bytes with the defaults filled in
-    # (line and pairs as base64; each pair adds `["",""],`, each metadata pair 6 bytes of rounding).
-    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
-      try(local.record_fixed_bytes + 4 * ceil(s.max_line_bytes / 3)
-        + (s.max_label_names + 1) * (8 + 4 * ceil(s.max_label_name_bytes / 3) + 4 * ceil(s.max_label_value_bytes / 3))
-      + s.max_metadata_entries * 14 + ceil(4 * s.max_metadata_bytes / 3) <= local.firehose_max_record_bytes, true)
-    ])
-    error_message = "handler_settings: an entry at max_line_bytes with labels and structured metadata at their limits would not fit one 1,000 KiB Firehose record; lower max_line_bytes (651522 fits beside the default label and metadata limits) or the label and metadata limits."
-  }
-  validation {
-    # Peak memory of a push (`make bench`, worst-case shapes): ~17 bytes per decompressed byte
-    # (a JSON label object of a million keys), ~540 bytes per entry (1-byte protobuf lines) and
-    # ~1,200 per stream, over a ~100 MB runtime with boto3. Summed, so never too little: Lambda
-    # kills a function that runs out of memory, and the client would retry that push forever.
-    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
-      try(s.max_decompressed_bytes * 18 + s.max_entries_per_push * 600 + s.max_streams_per_push * 1200 <= (var.lambda_memory_mb - 100) * 1048576, true)
-    ])
-    error_message = "handler_settings: a push at the caps could run the function out of memory: max_decompressed_bytes x 18 + max_entries_per_push x 600 + max_streams_per_push x 1200 bytes must fit in lambda_memory_mb minus 100 MiB; raise lambda_memory_mb or lower the caps."
-  }
-  validation {
-    # The handler calls Firehose only while one call's connect and read timeouts plus
-    # deadline_safety_ms are left of the invocation; 2 s more leave room for auth and decoding.
-    # Otherwise every push would be answered 503 without a single attempt.
-    condition = alltrue([for s in [merge(local.handler_defaults, { for k, v in var.handler_settings : k => v if v != null })] :
-      try(s.firehose_connect_timeout_seconds + s.firehose_read_timeout_seconds + s.deadline_safety_ms / 1000 + 2 <= var.lambda_timeout_seconds, true)
-    ])
-    error_message = "handler_settings: firehose_connect_timeout_seconds + firehose_read_timeout_seconds + deadline_safety_ms / 1000 + 2 s must not exceed lambda_timeout_seconds, or no push would ever reach Firehose."
-  }
-  validation {
-    condition     = var.handler_settings.success_status_code == null || contains([200, 204], coalesce(var.handler_settings.success_status_code, 200))
-    error_message = "handler_settings.success_status_code must be 200 or 204."
-  }
-  validation {
-    # A function URL never delivers more than 6 MB (Lambda's invoke payload limit).
-    condition     = var.handler_settings.max_body_bytes == null || try(var.handler_settings.max_body_bytes >= 1024 && var.handler_settings.max_body_bytes <= 6291456, false)
-    error_message = "handler_settings.max_body_bytes must be between 1024 and 6291456 (the function URL payload limit)."
-  }
-  validation {
-    condition     = var.handler_settings.max_decompressed_bytes == null || try(var.handler_settings.max_decompressed_bytes >= 1048576 && var.handler_settings.max_decompressed_bytes <= 1073741824, false)
-    error_message = "handler_settings.max_decompressed_bytes must be between 1 MiB and 1 GiB."
-  }
-  validation {
-    condition     = var.handler_settings.max_streams_per_push == null || try(var.handler_settings.max_streams_per_push >= 1 && var.handler_settings.max_streams_per_push <= 10000000, false)
-    error_message = "handler_settings.max_streams_per_push must be between 1 and 10000000."
-  }
-  validation {
-    condition     = var.handler_settings.max_entries_per_push == null || try(var.handler_settings.max_entries_per_push >= 1 && var.handler_settings.max_entries_per_push <= 100000000, false)
-    error_message = "handler_settings.max_entries_per_push must be between 1 and 100000000."
-  }
-  validation {
-    condition     = var.handler_settings.max_line_bytes == null || try(var.handler_settings.max_line_bytes >= 1 && var.handler_settings.max_line_bytes <= 767796, false)
-    error_message = "handler_settings.max_line_bytes must be between 1 and 767796 (its base64 form must fit one 1,000 KiB Firehose record); less beside the label and metadata limits (651522 with the defaults)."
-  }
-  validation {
-    condition     = var.handler_settings.max_label_names == null || try(var.handler_settings.max_label_names >= 1 && var.handler_settings.max_label_names <= 10000, false)
-    error_message = "handler_settings.max_label_names must be between 1 and 10000."
-  }
-  validation {
-    condition = alltrue([for value in [var.handler_settings.max_label_name_bytes, var.handler_settings.max_label_value_bytes] :
-    value == null || try(value >= 1 && value <= 1048576, false)])
-    error_message = "handler_settings.max_label_name_bytes and max_label_value_bytes must be between 1 and 1048576."
-  }
-  validation {
-    condition     = var.handler_settings.max_metadata_bytes == null || try(var.handler_settings.max_metadata_bytes >= 1 && var.handler_settings.max_metadata_bytes <= 1048576, false)
-    error_message = "handler_settings.max_metadata_bytes must be between 1 and 1048576 (Loki's 0 for no limit is not offered: every entry must fit one Firehose record)."
-  }
-  validation {
-    condition     = var.handler_settings.max_metadata_entries == null || try(var.handler_settings.max_metadata_entries >= 1 && var.handler_settings.max_metadata_entries <= 100000, false)
-    error_message = "handler_settings.max_metadata_entries must be between 1 and 100000 (Loki's 0 for no limit is not offered: every entry must fit one Firehose record)."
-  }
-  validation {
-    condition = alltrue([for value in [var.handler_settings.reject_old_samples_max_age_seconds, var.handler_settings.creation_grace_period_seconds] :
-    value == null || try(value <= 315360000, false)])
-    error_message = "handler_settings.reject_old_samples_max_age_seconds and creation_grace_period_seconds must be between 0 and 315360000 (3650 days)."
-  }
-  validation {
-    condition     = var.handler_settings.secret_cache_ttl_seconds == null || try(var.handler_settings.secret_cache_ttl_seconds <= 86400, false)
-    error_message = "handler_settings.secret_cache_ttl_seconds must be between 0 and 86400."
-  }
-  validation {
-    condition = alltrue([for value in [var.handler_settings.auth_refresh_min_interval_seconds, var.handler_settings.health_cache_ttl_seconds] :
-    value == null || try(value >= 1 && value <= 3600, false)])
-    error_message = "handler_settings.auth_refresh_min_interval_seconds and health_cache_ttl_seconds must be between 1 and 3600."
-  }
-  validation {
-    condition     = var.handler_settings.secret_max_staleness_seconds == null || try(var.handler_settings.secret_max_staleness_seconds <= 604800, false)
-    error_message = "handler_settings.secret_max_staleness_seconds must be between 0 and 604800 (7 days)."
-  }
-  validation {
-    condition     = var.handler_settings.previous_password_grace_seconds == null || try(var.handler_settings.previous_password_grace_seconds <= 31536000, false)
-    error_message = "handler_settings.previous_password_grace_seconds must be between 0 and 31536000 (one year)."
-  }
-  validation {
-    condition     = var.handler_settings.retry_base_ms == null || try(var.handler_settings.retry_base_ms >= 1 && var.handler_settings.retry_base_ms <= 10000, false)
-    error_message = "handler_settings.retry_base_ms must be between 1 and 10000."
-  }
-  validation {
-    condition     = var.handler_settings.retry_max_backoff_ms == null || try(var.handler_settings.retry_max_backoff_ms >= 1 && var.handler_settings.retry_max_backoff_ms <= 60000, false)
-    error_message = "handler_settings.retry_max_backoff_ms must be between 1 and 60000."
-  }
-  validation {
-    condition     = var.handler_settings.retry_max_attempts == null || try(var.handler_settings.retry_max_attempts >= 1 && var.handler_settings.retry_max_attempts <= 100, false)
-    error_message = "handler_settings.retry_max_attempts must be between 1 and 100."
-  }
-  validation {
-    condition     = var.handler_settings.deadline_safety_ms == null || try(var.handler_settings.deadline_safety_ms <= 60000, false)
-    error_message = "handler_settings.deadline_safety_ms must be between 0 and 60000."
-  }
-  validation {
-    condition = alltrue([for value in [var.handler_settings.firehose_connect_timeout_seconds, var.handler_settings.firehose_read_timeout_seconds] :
-    value == null || try(value >= 0.1, false)])
-    error_message = "handler_settings Firehose timeouts must be at least 0.1 seconds."
-  }
-  validation {
-    condition     = var.handler_settings.firehose_connect_timeout_seconds == null || try(var.handler_settings.firehose_connect_timeout_seconds <= 60, false)
-    error_message = "handler_settings.firehose_connect_timeout_seconds must be at most 60."
-  }
-  validation {
-    condition     = var.handler_settings.firehose_read_timeout_seconds == null || try(var.handler_settings.firehose_read_timeout_seconds <= 300, false)
-    error_message = "handler_settings.firehose_read_timeout_seconds must be at most 300."
-  }
-}
+# handler_settings: generated from the handler's settings registry, in handler_settings.tf.
 
 variable "extra_environment" {
   description = "Additional environment variables for the function that are not handler settings, for example AWS_LAMBDA_EXEC_WRAPPER and OTEL_* for an OpenTelemetry layer."
@@ -713,10 +562,10 @@ variable "alarms_enabled" {
   default     = true
 
   validation {
-    # The handler's metrics ride on its request lines, and a 2xx line is INFO: above INFO,
-    # Lambda drops the healthy pushes' metrics and the rate alarms see only the failing ones.
+    # The handler's metrics of successful pushes ride on its INFO metrics line: above INFO,
+    # Lambda drops them and the rate alarms see only the failing pushes (WARN/ERROR lines).
     condition     = !var.alarms_enabled || contains(["DEBUG", "INFO"], var.log_level)
-    error_message = "alarms_enabled needs log_level INFO or DEBUG: the handler's metrics are in its INFO request lines, and without the successful pushes the rejected-entry and 503 rate alarms would fire on any failure."
+    error_message = "alarms_enabled needs log_level INFO or DEBUG: the successful pushes' metrics are in its INFO metrics line, and without them the rejected-entry and 503 rate alarms would fire on any failure."
   }
 }
 
@@ -805,9 +654,9 @@ variable "alarm_thresholds" {
 }
 
 variable "dashboard_enabled" {
-  description = "Create the CloudWatch dashboard \"<name>\" (pushes, entries, bytes, latency percentiles, 4xx/5xx, Firehose incoming vs delivered, freshness, alarm states)."
+  description = "Create the CloudWatch dashboard \"<name>\" (pushes, entries, latency percentiles, 4xx/5xx, Firehose incoming vs delivered and its call latency, freshness, alarm states). $3 a month beyond the account's three free dashboards, the largest fixed item of a deployment, so off by default: the alarms notify without it."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "saved_queries_enabled" {
@@ -817,7 +666,7 @@ variable "saved_queries_enabled" {
 }
 
 variable "canary_schedule_expression" {
-  description = "Run the canary of `make verify` on this EventBridge schedule, e.g. \"rate(1 hour)\": a Lambda function pushes a marked line with the real credentials, waits for it in S3 and reports CanarySuccess/CanaryLatency; an alarm fires when a run fails or none reports. null (the default) creates none."
+  description = "Run the canary of `make verify` on this EventBridge schedule, e.g. \"rate(1 hour)\": a Lambda function pushes a marked line with the real credentials, waits for it in S3 and reports CanarySuccess (a custom metric, $0.30 a month) and its latency; an alarm fires when a run fails or none reports. null (the default) creates none."
   type        = string
   default     = null
 

@@ -6,10 +6,10 @@ terraform {
     aws = {
       source = "hashicorp/aws"
       # Supported: 5.100 (the oldest with the ephemeral aws_secretsmanager_random_password and
-      # secret_string_wo; what the tests run) up to the newest 6.x. 7.0 may break the API.
-      # Function URLs created with a provider older than 6.28 lack the lambda:InvokeFunction
-      # statement AWS requires since October 2025: run `make function-url-permission` (or the
-      # invoke_function_permission_command output) once. See README, "Function URL permissions".
+      # secret_string_wo; what the tests run) up to the newest 6.x, whose 6.62.0 schema
+      # tests/terraform/test_provider_schema.py checks every block against. 7.0 may break the
+      # API. The function URL's lambda:InvokeFunction statement is a CloudFormation stack
+      # (lambda.tf) because aws_lambda_permission cannot express it before 6.28.
       version = ">= 5.100, < 7.0"
     }
   }

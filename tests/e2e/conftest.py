@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from local.deploy import Stack, host_architecture
-from local.emulator import free_port
-from local.logs import read_records
-from local.server import FunctionUrlServer, open_invoker, serve_in_thread
+from local.emulator.control import free_port
+from local.runtime.function_url import FunctionUrlServer, open_invoker, serve_in_thread
 from local.state import emulator_client, emulator_env, flatten_outputs, read_credentials
-from loki_ingest import reader
+from local.tools.deploy import Stack, host_architecture
+from local.tools.logs import read_records
+from loki_ingest.records import reader
 from tests.conftest import ROOT, record_figures
 
 ZIP = Path(os.environ.get("LOKI_E2E_ZIP") or ROOT / "dist" / f"lambda-{host_architecture()}.zip")
@@ -94,6 +94,7 @@ def deployment(moto_endpoint: str, aws_env: None, tmp_path_factory: pytest.TempP
         "lambda_zip_path": str(ZIP),
         "lambda_architecture": ARCH,
         "password_version": "1",
+        "dashboard_enabled": "true",  # off by default ($3 a month); on here, so it is checked
     }
     deployment.apply("apply")
     yield deployment

@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.adapter import build_event
+from local.runtime.adapter import build_event
 from loki_ingest import handler as handler_module
-from loki_ingest.auth import SecretUnavailable
+from loki_ingest.auth.authenticator import SecretUnavailable
 from tests.conftest import NOW_NS, FakeFirehose, Harness, basic, event, load_event, record_figures
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local.adapter import build_event
+from local.runtime.adapter import build_event
 from tests.conftest import NOW_NS, FakeFirehose, Harness, basic, event, record_figures
 from tests.fuzz.test_fuzz_handler import FUZZ, handler_invoker, mutate
 from tests.support.otlp import parse_response, parse_status, record, request, resource_logs, scope_logs, to_json

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from bench.cost import billed_bytes
-from loki_ingest import reader
+from loki_ingest.delivery.firehose import MAX_RECORD_BYTES
+from loki_ingest.ingest.limits import Limits
+from loki_ingest.records import reader
+from loki_ingest.records.render import max_line_bytes_that_fit
 from loki_ingest.settings import ConfigError, Settings
 from tests.conftest import NOW_NS, ROOT, Harness, event, record_figures, v1_body
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
@@ -57,7 +60,7 @@ MEASURE = textwrap.dedent(
     import json, sys, time, tracemalloc
     sys.path[:0] = [{root!r}]
     from tests.conftest import new_app, event
-    from loki_ingest.sink import FixedDeadline
+    from loki_ingest.delivery.sink import FixedDeadline
 
     def hwm():
         for line in open("/proc/self/status"):
@@ -145,15 +148,16 @@ OTLP_BOMBS = [
 def test_otlp_requests_that_fan_out_are_413_with_bounded_peak_memory(
     tmp_path: Path, make: Callable[[], bytes], encoding: str | None
 ) -> None:
-    """Resource attributes are copied into every record's metadata: each record counts them
-    (and a fixed overhead) against MAX_DECOMPRESSED_BYTES, so the request stops at the cap."""
+    """Resource attributes are copied into every record's metadata: the work budget charges
+    every record (and every shared attribute per record) before decoding, so the request is
+    refused before any of it is built."""
     body = make()
     assert len(body) < 6 * MIB
     figures = measure(tmp_path, body, "application/x-protobuf", encoding, route="/otlp/v1/logs")
     record_figures(f"otlp fan-out {encoding or 'identity'}", {"bytes_in": len(body), **figures, "body": None})
     assert figures["status"] == 413, figures
     status, _ = parse_status(base64.b64decode(str(figures["body"])), as_json=False)  # google.rpc.Status
-    assert "expands past the decompressed size limit" in status.message
+    assert "smaller pushes" in status.message
     assert int(str(figures["python_peak"])) <= 3 * DEFAULT_CAP
 
 
@@ -190,24 +194,47 @@ def test_a_1_mb_line_is_rejected_by_default_and_the_rest_delivered(harness: Harn
 
 
 def test_a_line_limit_that_cannot_fit_one_record_is_a_configuration_error(make_app: Callable[..., Harness]) -> None:
-    # 651,522 is what fits beside the default label, metadata and tenant limits.
-    with pytest.raises(ConfigError, match="at most 651522 with these limits"):
-        make_app(max_line_bytes=651_523)
+    fits = max_line_bytes_that_fit(Limits.from_settings(Settings.defaults()), MAX_RECORD_BYTES)
+    assert 500_000 < fits < MAX_RECORD_BYTES * 3 // 4  # the labels, metadata, level and tenant take their room
+    with pytest.raises(ConfigError, match=f"at most {fits} with these limits"):
+        make_app(max_line_bytes=fits + 1)
+    make_app(max_line_bytes=fits)
 
 
 def test_a_line_at_the_largest_limit_that_fits_is_delivered_whole_whatever_its_bytes(
     make_app: Callable[..., Harness],
 ) -> None:
-    limit = 651_522
+    limit = max_line_bytes_that_fit(Limits.from_settings(Settings.defaults()), MAX_RECORD_BYTES)
     app = make_app(max_line_bytes=limit)
     lines = ["y" * limit, "\x01" * limit]  # plain, and escaping to 6x (stored as base64)
     body = v1_body([({"app": "x"}, [[str(NOW_NS + i), line] for i, line in enumerate(lines)])])
     status, answer = app.json(event(body=body))
     assert (status, answer["count"]) == (200, 2)
     assert [reader.original_line(line).decode() for line in app.firehose.lines()] == lines
-    assert all(len(data) <= 1_024_000 for batch in app.firehose.calls for data in batch)
+    assert all(len(data) <= MAX_RECORD_BYTES for batch in app.firehose.calls for data in batch)
     status, answer = app.json(event(body=v1_body([({"app": "x"}, [[str(NOW_NS), "y" * (limit + 1)]])])))
     assert status == 400 and f"max entry size '{limit}'" in answer["errors"][0]
+
+
+def test_an_otlp_record_at_every_limit_with_a_copied_level_fits_one_record(make_app: Callable[..., Harness]) -> None:
+    """detected_level is added after validation (as in Loki), so no limit counts it: a level
+    attribute that is no known word is copied whole, beside metadata already at its limit."""
+    defaults = Settings.defaults()
+    limit = max_line_bytes_that_fit(Limits.from_settings(defaults), MAX_RECORD_BYTES)
+    app = make_app(max_line_bytes=limit)
+    level = "\x01" * (defaults.max_metadata_bytes - len("level") - 64)  # escapes 6x; not a level word
+    record = {
+        "timeUnixNano": str(NOW_NS),
+        "body": {"stringValue": "\x01" * limit},
+        "attributes": [{"key": "level", "value": {"stringValue": level}}],
+    }
+    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}).encode()
+    result = app(event(path="/otlp/v1/logs", body=body, content_type="application/json"))
+    assert result["statusCode"] == 200, result["body"][:300]
+    (stored,) = app.firehose.lines()
+    assert reader.original_line(stored).decode() == "\x01" * limit
+    assert dict(reader.original_metadata(stored))[b"detected_level"] == level.encode()
+    assert all(len(data) <= MAX_RECORD_BYTES for batch in app.firehose.calls for data in batch)
 
 
 def test_50k_tiny_entries_at_the_cap_are_packed_into_few_records(harness: Harness) -> None:
@@ -223,8 +250,8 @@ def test_50k_tiny_entries_at_the_cap_are_packed_into_few_records(harness: Harnes
     assert len(harness.firehose.calls) == -(-total // (4 * MIB))
 
 
-@pytest.mark.parametrize(("streams", "status"), [(10_000, 200), (10_001, 413)])
-def test_many_streams_in_one_push_up_to_the_cap(harness: Harness, streams: int, status: int) -> None:
+@pytest.mark.parametrize(("streams", "status"), [(10_000, 200), (100_000, 413)])
+def test_many_streams_in_one_push_within_the_work_budget(harness: Harness, streams: int, status: int) -> None:
     pushed = [({"app": f"s{i}"}, [[str(NOW_NS + i), f"line {i}"]]) for i in range(streams)]
     answer = harness.json(event(body=gzip.compress(v1_body(pushed)), content_encoding="gzip"))
     assert answer[0] == status

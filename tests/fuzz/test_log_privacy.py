@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from local.adapter import build_event
-from loki_ingest.auth import SecretUnavailable
+from local.runtime.adapter import build_event
+from loki_ingest.auth.authenticator import SecretUnavailable
 from tests.conftest import NOW_NS, PASSWORD, USER, Harness, basic, record_figures
 from tests.fuzz.test_fuzz_handler import compress, mutate
 from tests.support.logproto import snappy_block
@@ -129,7 +129,12 @@ def cases() -> Iterator[dict[str, Any]]:
 def test_no_log_line_carries_a_credential_header_label_or_line(
     make_app: Callable[..., Harness], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    harness = make_app(auth_refresh_min_interval_seconds=1, secret_cache_ttl_seconds=0, max_entries_per_push=8)
+    harness = make_app(
+        auth_refresh_min_interval_seconds=1,
+        secret_cache_ttl_seconds=0,
+        work_budget_units=1_000,  # the 413 path too
+        log_every_request=True,  # a line per request: every logging path (the metrics line is counts only)
+    )
     answers: dict[int, int] = {}
     count = 0
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from local.logs import read_records
 from local.state import emulator_client, emulator_env
+from local.tools.logs import read_records
+from loki_ingest.delivery.sink import FixedDeadline
 from loki_ingest.handler import App
-from loki_ingest.sink import FixedDeadline
 from tests.conftest import PASSWORD, USER
 
 REGION = "us-east-1"

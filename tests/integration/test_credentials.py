@@ -83,6 +83,37 @@ def test_a_rotation_during_a_secrets_manager_outage_gets_through_once_it_is_back
     assert landed_lines(stack) == ["through the outage"]
 
 
+def test_a_rollback_with_update_secret_version_stage_leaves_the_password_rolled_back_from_its_grace(
+    make_harness: Callable[..., Harness], stack: Stack
+) -> None:
+    """The grace counts from the change, not from CreatedDate: the version rolled back to is
+    older than the grace period, and the password rolled back from still works for the grace."""
+    grace = 4
+    harness = make_harness(
+        PREVIOUS_PASSWORD_GRACE_SECONDS=str(grace), SECRET_CACHE_TTL_SECONDS="1", AUTH_REFRESH_MIN_INTERVAL_SECONDS="1"
+    )
+    manager = client("secretsmanager", stack.endpoint)
+    original = manager.get_secret_value(SecretId=stack.secret_arn)
+    old_password = json.loads(original["SecretString"])["password"]
+    time.sleep(grace + 0.5)  # the original version is now older than the grace period
+    new_password = uuid.uuid4().hex
+    rotated = manager.put_secret_value(
+        SecretId=stack.secret_arn, SecretString=json.dumps({"username": USER, "password": new_password})
+    )
+    assert push_like_a_loki_client(harness, new_password, "rotated") == [200]
+    manager.update_secret_version_stage(
+        SecretId=stack.secret_arn,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=original["VersionId"],
+        RemoveFromVersionId=rotated["VersionId"],
+    )
+    time.sleep(1.1)  # past the cache TTL: the next push reads the rollback
+    assert push_like_a_loki_client(harness, old_password, "rolled back") == [200]
+    assert push_like_a_loki_client(harness, new_password, "within the grace") == [200]
+    time.sleep(grace + 0.5)
+    assert harness(event(body=b'{"streams":[]}', auth=basic(USER, new_password)))["statusCode"] == 401
+
+
 def test_deleting_the_secret_revokes_the_cached_password_after_the_ttl(
     make_harness: Callable[..., Harness], stack: Stack
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from loki_ingest.auth import SecretUnavailable
+from loki_ingest.auth.authenticator import SecretUnavailable
 from tests.conftest import NOW_NS, PASSWORD, USER, basic, event, record_figures, v1_body
 from tests.integration.conftest import Harness, PartialFailures, Stack, aws_response, client, firehose_of, secrets_of
 from tests.support.logproto import protobuf_push

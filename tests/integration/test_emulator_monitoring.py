@@ -1,4 +1,4 @@
-"""What local/moto_server.py adds to moto for the monitoring of issue 13: the saved-query APIs
+"""What local/emulator/moto_server.py adds to moto for the monitoring of issue 13: the saved-query APIs
 queries.tf applies and destroys, and Firehose deliveries that fail after the records were
 accepted, as on AWS (what `make verify` exists to catch)."""
 

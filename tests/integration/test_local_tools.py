@@ -12,6 +12,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,13 +22,19 @@ from typing import Any
 
 import pytest
 
-from local import emulator
-from local.adapter import MAX_INVOKE_PAYLOAD, build_event
-from local.logs import Filters, original_line, parse_labels, parse_since, printable, select
-from local.moto_server import firehose_object_key
-from local.server import FUNCTION_ERROR, ArtifactInvoker, FunctionUrlServer, InProcessInvoker, serve_in_thread
-from local.settings import passthrough
+from local.emulator import control as emulator
+from local.emulator.moto_server import firehose_object_key
+from local.runtime.adapter import MAX_INVOKE_PAYLOAD, build_event
+from local.runtime.function_url import (
+    FUNCTION_ERROR,
+    ArtifactInvoker,
+    FunctionUrlServer,
+    InProcessInvoker,
+    serve_in_thread,
+)
+from local.runtime.overrides import passthrough
 from local.state import EMULATOR_DOWN, NO_DEPLOYMENT, LocalState, NotDeployed, emulator_client
+from local.tools.logs import Filters, original_line, parse_labels, parse_since, printable, select
 from tests.conftest import ROOT, SAMPLE_V1, Harness, basic
 
 pytestmark = pytest.mark.integration
@@ -119,6 +127,36 @@ def test_a_stale_pid_file_signals_nothing(tmp_path: Path) -> None:
     (tmp_path / "emulator.pid").write_text(f"{os.getpid()} 1\n")  # this test process: not an emulator
     assert emulator.stop(tmp_path) == "not running (its pid file was stale)"
     assert not (tmp_path / "emulator.pid").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "stopped"),
+    [
+        ("local.emulator.moto_server", True),
+        ("local.moto_server", True),  # started by a checkout from before local/ had sub-packages
+        ("local.emulator.control", False),  # any other process keeps running
+    ],
+)
+def test_stop_signals_only_a_process_running_the_emulator_module(tmp_path: Path, module: str, stopped: bool) -> None:
+    # A stand-in whose command line names the module, in its own session as spawn() starts it.
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", module], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 5  # until the child has exec'd into that command line
+        while module.encode() not in Path(f"/proc/{process.pid}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the stand-in did not start"
+            time.sleep(0.01)
+        (tmp_path / "emulator.pid").write_text(f"{process.pid} 1\n")
+        message = emulator.stop(tmp_path)
+        if stopped:
+            assert message == f"stopped (pid {process.pid})", message
+            assert process.poll() is not None  # gone (stop() reaps its own child)
+        else:
+            assert message == "not running (its pid file was stale)", message
+            assert process.poll() is None
+        assert not (tmp_path / "emulator.pid").exists()
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_an_unloadable_saved_state_is_set_aside_and_said_plainly(tmp_path: Path) -> None:
@@ -265,9 +303,9 @@ def test_local_state_reads_outputs_and_says_when_the_emulator_is_down(tmp_path: 
 @pytest.mark.parametrize(
     ("tool", "argv"),
     [
-        ("local.logs", []),
-        ("local.query", []),
-        ("local.info", ["--password"]),
+        ("local.tools.logs", []),
+        ("local.tools.query", []),
+        ("local.tools.info", ["--password"]),
     ],
 )
 def test_local_tools_explain_a_missing_deployment_in_one_line(
@@ -285,7 +323,7 @@ def test_local_tools_explain_a_missing_deployment_in_one_line(
 def test_a_query_naming_another_deployments_database_says_which_one_is_here() -> None:
     import duckdb
 
-    from local.query import failure
+    from local.tools.query import failure
 
     con = duckdb.connect()
     con.execute('CREATE SCHEMA "loki_ingest_local_logs"')
@@ -377,8 +415,8 @@ HANDLERS = {
 def runner_for(tmp_path: Path, handler: str, timeout_s: float = 3.0) -> Any:
     if not PY312 or not (RUNTIME_DIR / "awslambdaric").exists():
         pytest.skip("no Python 3.12 with awslambdaric (make lambda-runtime)")
-    from local.artifact import ArtifactRunner
-    from local.function_env import FunctionConfig
+    from local.runtime.artifact import ArtifactRunner
+    from local.runtime.function_env import FunctionConfig
 
     package = tmp_path / "fn.zip"
     package.write_bytes(tiny_zip(HANDLERS[handler]))
@@ -435,7 +473,7 @@ def test_an_invocation_past_the_timeout_kills_its_environment(tmp_path: Path) ->
 
 
 def test_a_broken_package_fails_its_warm_up_with_the_init_error(tmp_path: Path) -> None:
-    from local.artifact import InitFailed
+    from local.runtime.artifact import InitFailed
 
     runner = runner_for(tmp_path, "import-error")
     try:
@@ -446,7 +484,7 @@ def test_a_broken_package_fails_its_warm_up_with_the_init_error(tmp_path: Path) 
 
 
 def test_next_carries_every_header_lambda_sends() -> None:
-    from local.runtime_api import Invocation, RuntimeApi
+    from local.runtime.runtime_api import Invocation, RuntimeApi
 
     api = RuntimeApi().start()
     try:
@@ -477,9 +515,9 @@ def test_next_carries_every_header_lambda_sends() -> None:
 
 def stored_line(line: str) -> bytes:
     """A record as the handler stores it (one entry through records.build)."""
-    from loki_ingest.model import Rejections, exact_text
-    from loki_ingest.records import build
-    from loki_ingest.validate import ValidStream
+    from loki_ingest.ingest.model import Rejections, exact_text
+    from loki_ingest.ingest.validate import ValidStream
+    from loki_ingest.records.render import build
 
     stream = ValidStream((("app", "x"),), '{app="x"}', [(1, exact_text(line), ())])
     (stored,) = build([stream], Rejections(), 1_024_000).lines

@@ -4,7 +4,7 @@ which the exact original lines, labels and metadata are read back (docs/record-f
 Arbitrary bytes for protobuf pushes (lines, label values, metadata names and values), any
 Unicode including lone surrogates for JSON pushes, through handler() with real boto3 clients
 into the emulator's Firehose and S3. The objects are then read by two independent readers:
-the project's own (loki_ingest.reader) and DuckDB's JSON reader. Runs on Python 3.11 and 3.12.
+the project's own (loki_ingest.records.reader) and DuckDB's JSON reader. Runs on Python 3.11 and 3.12.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loki_ingest import reader
+from loki_ingest.records import reader
 from tests.conftest import NOW_NS, event, record_figures
 from tests.integration.conftest import Harness, Stack
 from tests.support.logproto import snappy_block

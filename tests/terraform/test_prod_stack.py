@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import time
@@ -21,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
-from scripts import function_url_permission as url_permission
 
-from local.emulator import free_port, spawn, stop_process
-from local.server import FunctionUrlServer, open_invoker, serve_in_thread
+from local.emulator.control import free_port, spawn, stop_process
+from local.runtime.function_url import FunctionUrlServer, open_invoker, serve_in_thread
 from local.state import emulator_client, emulator_env
 from tests.conftest import ROOT, record_figures
 from tests.terraform.support import (
@@ -160,7 +157,7 @@ def make_checkout(work: Path) -> Path:
         assert (ROOT / name).exists(), f"{name} is missing: run `make test-terraform` (it builds the venv and the zip)"
         (checkout / name).parent.mkdir(parents=True, exist_ok=True)
         (checkout / name).symlink_to(ROOT / name)
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan*", "backend.hcl", ".terraform.lock.hcl")
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan*", "backend.hcl")
     shutil.copytree(ROOT / "environments" / "prod", checkout / "environments" / "prod", ignore=ignore)
     for root in (checkout / "environments" / "prod", checkout / "environments" / "prod" / "bootstrap"):
         (root / "emulator_override.tf").write_text(EMULATOR_OVERRIDE)
@@ -179,6 +176,8 @@ def prod(emulator: str, tmp_path_factory: pytest.TempPathFactory) -> ProdStack:
     # 2. plan and apply, with the S3 backend storing the state in that bucket.
     backend = {"TF_CLI_ARGS_init": EMULATOR_BACKEND_ARGS}
     stack.env.update(backend)
+    # The dashboard is off by default ($3 a month); on here, so its body is checked too.
+    stack.env["TF_VAR_dashboard_enabled"] = "true"
     stack.timed_make("plan", "plan", "ENV=prod")
     assert (stack.prod_dir / "plan.tfplan").exists()
     stack.timed_make("apply", "apply", "ENV=prod")
@@ -320,7 +319,7 @@ def test_lambda_filters_application_logs_at_the_configured_level(prod: ProdStack
     assert (logging["log_format"], logging["application_log_level"], logging["system_log_level"]) == (
         "JSON",
         "INFO",
-        "INFO",
+        "WARN",  # no platform START/REPORT line per invocation (system_log_level)
     )
     assert function["environment"][0]["variables"]["LOG_LEVEL"] == "INFO"
     live = prod.client("lambda").get_function(FunctionName=function["function_name"])["Configuration"]
@@ -335,61 +334,31 @@ def statements(prod: ProdStack) -> list[dict[str, Any]]:
     return list(json.loads(prod.client("lambda").get_policy(FunctionName=name)["Policy"])["Statement"])
 
 
-def test_one_command_gives_an_existing_function_url_its_invoke_statement(prod: ProdStack) -> None:
-    permission = prod.values("module.loki_ingest.aws_lambda_permission.function_url")
-    assert (permission["action"], permission["principal"], permission["function_url_auth_type"]) == (
-        "lambda:InvokeFunctionUrl",
-        "*",
-        "NONE",
-    )
-    # hashicorp/aws 5.100 (these tests) never adds the statement: the URL would answer 403.
-    assert not [s for s in statements(prod) if s["Action"] == "lambda:InvokeFunction"]
-    first = prod.make("function-url-permission", "ENV=prod")
-    assert first.returncode == 0 and "statement added" in first.stdout, first.stdout + first.stderr
-    added = [s for s in statements(prod) if s["Action"] == "lambda:InvokeFunction"]
-    assert len(added) == 1 and added[0]["Principal"] == "*", added
-    # moto keeps the request's flag rather than rendering AWS's Condition block.
-    assert added[0].get("InvokedViaFunctionUrl") is True or added[0]["Condition"] == {
-        "Bool": {"lambda:InvokedViaFunctionUrl": "true"}
-    }
-    again = prod.make("function-url-permission", "ENV=prod")
-    assert again.returncode == 0 and "already present" in again.stdout, again.stdout + again.stderr
-
-
-def test_the_cli_fallback_command_only_uses_add_permission_parameters(prod: ProdStack) -> None:
-    command = shlex.split(prod.outputs["loki_ingest"]["invoke_function_permission_command"])
-    assert command[:3] == ["aws", "lambda", "add-permission"]
-    shape = botocore.session.get_session().get_service_model("lambda").operation_model("AddPermission").input_shape
-    given: dict[str, str | bool] = {}
-    words = command[3:]
-    region = None
-    while words:
-        flag = words.pop(0)
-        assert flag.startswith("--"), command
-        if flag == "--region":  # the CLI's global option: the function's region, not the profile's
-            region = words.pop(0)
-            continue
-        member = "".join(part.capitalize() for part in flag[2:].split("-"))
-        assert member in shape.members, f"{flag} is not an AddPermission parameter"
-        boolean = shape.members[member].type_name == "boolean"
-        given[member] = True if boolean else words.pop(0)
-    assert given == {
-        "FunctionName": prod.outputs["loki_ingest"]["function_name"],
-        "StatementId": "AllowFunctionUrlInvokeFunction",
-        "Action": "lambda:InvokeFunction",
-        "Principal": "*",
-        "InvokedViaFunctionUrl": True,
-    }
-    assert region == prod.outputs["loki_ingest"]["function_arn"].split(":")[3]
+def test_apply_alone_gives_the_function_url_both_statements(prod: ProdStack) -> None:
+    """`make apply` and nothing after it: InvokeFunctionUrl for AuthType NONE (aws_lambda_permission)
+    and InvokeFunction only via the URL (the CloudFormation stack), as Lambda renders them."""
+    found = statements(prod)
+    url = [s for s in found if s["Action"] == "lambda:InvokeFunctionUrl"]
+    invoke = [s for s in found if s["Action"] == "lambda:InvokeFunction"]
+    assert {s["Sid"] for s in url} >= {"AllowPublicFunctionUrlInvoke"}, url
+    assert all(s["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}} for s in url), url
+    assert len(invoke) == 1 and invoke[0]["Principal"] == "*", invoke
+    assert invoke[0]["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+    stack = prod.values("module.loki_ingest.aws_cloudformation_stack.function_url_invoke")
+    (resource,) = prod.client("cloudformation").describe_stack_resources(StackName=stack["name"])["StackResources"]
+    assert resource["PhysicalResourceId"] == invoke[0]["Sid"], "the statement is the stack's resource"
+    assert resource["ResourceStatus"] == "CREATE_COMPLETE"
 
 
 # --- defect 6 and the rest of the state -------------------------------------------------------
 
 
-def test_the_function_is_created_after_its_xray_policy(prod: ProdStack) -> None:
-    """Active tracing makes CreateFunction check the role's X-Ray permission."""
+def test_the_function_records_no_traces_and_would_be_created_after_its_xray_policy(prod: ProdStack) -> None:
+    """Tracing is opt-in (tracing_mode, $5 per million traces); when on, Active tracing makes
+    CreateFunction check the role's X-Ray permission, hence the dependency."""
     function = prod.resources["module.loki_ingest.aws_lambda_function.this"]
-    assert function["values"]["tracing_config"][0]["mode"] == "Active"
+    assert function["values"]["tracing_config"][0]["mode"] == "PassThrough"
+    assert "module.loki_ingest.aws_iam_role_policy_attachment.lambda_xray[0]" not in prod.resources
     assert "module.loki_ingest.aws_iam_role_policy_attachment.lambda_xray" in function["depends_on"]
 
 
@@ -476,15 +445,22 @@ def lint_targets(prod: ProdStack) -> list[LintTarget]:
             LintTarget(address, json.dumps({"Version": "2012-10-17", "Statement": [statement]}), own_skips(address))
         )
 
-    script_path = ROOT / "scripts" / "function_url_permission.py"
-    statement = {**url_permission.STATEMENT, "Resource": function_arn}
-    targets.append(
-        LintTarget(
-            "scripts/function_url_permission.py",
-            json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-            skips_in(script_path.read_text(), "scripts/function_url_permission.py", "parliament"),
-        )
-    )
+    # The InvokeFunction statement CloudFormation adds, as Lambda renders AWS::Lambda::Permission.
+    for address, stack in of_type(prod.resources, "aws_cloudformation_stack").items():
+        for resource in json.loads(stack["values"]["template_body"])["Resources"].values():
+            properties = resource["Properties"]
+            statement = {
+                "Sid": "FunctionUrlInvokeFunction",
+                "Effect": "Allow",
+                "Principal": properties["Principal"],
+                "Action": properties["Action"],
+                "Resource": function_arn,
+            }
+            if properties.get("InvokedViaFunctionUrl"):
+                statement["Condition"] = {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+            targets.append(
+                LintTarget(address, json.dumps({"Version": "2012-10-17", "Statement": [statement]}), own_skips(address))
+            )
     return targets
 
 
@@ -592,6 +568,15 @@ METRIC_ALARMS = {
         "GreaterThanThreshold",
         0.0,
     ),
+    "metrics-unparsable": (
+        "AWS/Logs",
+        "EMFParsingErrors",
+        "LogGroupName",
+        f"/aws/lambda/{NAME}",
+        "Sum",
+        "GreaterThanThreshold",
+        0.0,
+    ),
 }
 # alarm suffix: (numerator, denominator, percent)
 RATE_ALARMS = {
@@ -645,7 +630,7 @@ def test_the_hourly_canary_runs_the_package_with_read_only_access(prod: ProdStac
     function = prod.values("module.loki_ingest.aws_lambda_function.canary[0]")
     assert module["canary_function_name"] == function["function_name"] == f"{NAME}-canary"
     # It waits as long as the freshness alarm (300 s buffer + 300 s) and keeps 30 s to report.
-    assert function["handler"] == "loki_ingest.canary.handler" and function["timeout"] == 630
+    assert function["handler"] == "loki_canary.handler.handler" and function["timeout"] == 630
     environment = function["environment"][0]["variables"]
     assert environment["CANARY_WAIT_SECONDS"] == "600"
     retries = prod.values("module.loki_ingest.aws_lambda_function_event_invoke_config.canary[0]")
@@ -702,8 +687,17 @@ def test_the_dashboard_is_valid_json_naming_the_function_and_the_stream(prod: Pr
     assert ("AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", NAME) in named
     assert ("AWS/Firehose", "IncomingRecords", "DeliveryStreamName", NAME) in named
     assert ("AWS/Firehose", "DeliveryToS3.Records", "DeliveryStreamName", NAME) in named
-    percentiles = {row[-1].get("stat") for row in rows if row[1] == "Duration" and row[0] == "LokiIngest"}
-    assert percentiles == {"p50", "p90", "p99"}
+    assert ("AWS/Lambda", "UrlRequestCount", "FunctionName", NAME) in named
+    assert ("AWS/Firehose", "PutRecordBatch.Latency", "DeliveryStreamName", NAME) in named  # the cost model's wait
+    percentiles = {row[-1].get("stat") for row in rows if row[1] == "Duration" and row[0] == "AWS/Lambda"}
+    assert percentiles == {"p50", "p90", "p99", "Maximum"}
+    # Custom metrics are billed per name: the dashboard reads only those the alarms need.
+    assert {row[1] for row in rows if row[0] == "LokiIngest"} == {
+        "Pushes",
+        "Pushes503",
+        "EntriesReceived",
+        "RejectedEntries",
+    }
     (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
     assert sorted(alarm_widget["properties"]["alarms"]) == sorted(a["AlarmArn"] for a in alarms(prod).values())
 

@@ -25,16 +25,34 @@ pytestmark = pytest.mark.terraform
 ROOTS = ["modules/loki-ingest", "environments/dev", "environments/prod", "environments/prod/bootstrap"]
 # checkov scans directories recursively: environments/prod covers its bootstrap root.
 CHECKOV_ROOTS = ROOTS[:3]
+TERRAFORM_DIRS = ("modules", "environments", "examples")
+# The example takes the module from git (a placeholder URL): validated with this clone's module.
+EXAMPLES = ["examples/consumer"]
+GIT_SOURCE = re.compile(r'(?m)^(\s*source\s*=\s*)"git::[^"]+"')
 
 
 def test_terraform_files_are_formatted(tmp_path: Path) -> None:
-    ok(terraform("fmt", "-check", "-recursive", "-diff", "modules", "environments", cwd=ROOT, data_dir=tmp_path))
+    ok(terraform("fmt", "-check", "-recursive", "-diff", *TERRAFORM_DIRS, cwd=ROOT, data_dir=tmp_path))
 
 
-@pytest.mark.parametrize("root", ROOTS)
+def configuration_dir(root: str, tmp_path: Path) -> Path:
+    if root not in EXAMPLES:
+        return ROOT / root
+    copy = tmp_path / "root"
+    shutil.copytree(ROOT / root, copy, ignore=shutil.ignore_patterns(".terraform"))
+    text, count = GIT_SOURCE.subn(rf'\1"{ROOT / "modules" / "loki-ingest"}"', (copy / "main.tf").read_text())
+    assert count == 1
+    (copy / "main.tf").write_text(text)
+    return copy
+
+
+@pytest.mark.parametrize("root", ROOTS + EXAMPLES)
 def test_configuration_is_valid_without_warnings(root: str, tmp_path: Path) -> None:
-    ok(terraform("init", "-backend=false", "-input=false", cwd=ROOT / root, data_dir=tmp_path))
-    report = json.loads(ok(terraform("validate", "-json", cwd=ROOT / root, data_dir=tmp_path)))
+    directory = configuration_dir(root, tmp_path)
+    # -lockfile=readonly: the committed .terraform.lock.hcl must cover what init installs.
+    readonly = [] if root.startswith("modules/") else ["-lockfile=readonly"]
+    ok(terraform("init", "-backend=false", "-input=false", *readonly, cwd=directory, data_dir=tmp_path / "data"))
+    report = json.loads(ok(terraform("validate", "-json", cwd=directory, data_dir=tmp_path / "data")))
     assert report["valid"], report
     assert report["error_count"] == 0
     assert report["warning_count"] == 0, [d["summary"] for d in report["diagnostics"]]
@@ -54,7 +72,7 @@ DEPRECATED_IN_PROVIDER_6 = [
 def test_no_configuration_reads_attributes_deprecated_in_provider_6(pattern: str) -> None:
     uses = [
         f"{path.relative_to(ROOT)}:{number}"
-        for directory in ("modules", "environments")
+        for directory in TERRAFORM_DIRS
         for path in sorted((ROOT / directory).rglob("*.tf"))
         if ".terraform" not in path.parts
         for number, line in enumerate(path.read_text().splitlines(), 1)
@@ -116,20 +134,26 @@ def python312() -> str | None:
 def test_lambda_zip_is_byte_reproducible(tmp_path: Path) -> None:
     deps = ROOT / "build" / "deps-arm64"
     script = ROOT / "scripts" / "build_zip.py"
-    package = ROOT / "lambda" / "loki_ingest"
+    packages = [ROOT / "lambda" / "loki_ingest", ROOT / "lambda" / "loki_canary"]  # what `make build` zips
     python = python312()
     common = [*(["--deps", str(deps)] if deps.exists() else []), *(["--python", python] if python else [])]
     first, second = tmp_path / "a.zip", tmp_path / "b.zip"
-    subprocess.run(["python3", str(script), "--package", str(package), *common, "--output", str(first)], check=True)
+
+    def build(sources: list[Path], output: Path) -> None:
+        flags = [arg for source in sources for arg in ("--package", str(source))]
+        subprocess.run(["python3", str(script), *flags, *common, "--output", str(output)], check=True)
+
+    build(packages, first)
     # Same sources with new mtimes, copied elsewhere: the zip must not change.
-    copy = tmp_path / "src" / "loki_ingest"
-    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    for path in copy.rglob("*.py"):
-        os.utime(path, (time.time() + 3600, time.time() + 3600))
-    subprocess.run(["python3", str(script), "--package", str(copy), *common, "--output", str(second)], check=True)
+    copies = [tmp_path / "src" / package.name for package in packages]
+    for package, copy in zip(packages, copies, strict=True):
+        shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in copy.rglob("*.py"):
+            os.utime(path, (time.time() + 3600, time.time() + 3600))
+    build(copies, second)
     assert sha256(first) == sha256(second)
     names = zipfile.ZipFile(first).namelist()
-    assert "loki_ingest/handler.py" in names
+    assert "loki_ingest/handler.py" in names and "loki_canary/handler.py" in names
     if python:
         assert "loki_ingest/__pycache__/handler.cpython-312.pyc" in names
     built = ROOT / "dist" / "lambda-arm64.zip"

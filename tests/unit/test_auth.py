@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from loki_ingest.auth import (
+from loki_ingest.auth.authenticator import (
     REFRESH_BURST,
     Authenticator,
     Identity,
@@ -133,7 +133,7 @@ def test_comparison_is_constant_time_against_every_credential(monkeypatch: pytes
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr("loki_ingest.auth.hmac.compare_digest", spy)
+    monkeypatch.setattr("loki_ingest.auth.authenticator.hmac.compare_digest", spy)
     secrets = FakeSecrets(
         current=json.dumps({"credentials": [{"username": "a", "password": "1"}, {"username": "b", "password": "2"}]})
     )
@@ -362,10 +362,11 @@ def test_several_credentials_each_with_an_optional_tenant() -> None:
         )
     )
     auth = authenticator(secrets, Clock())
-    assert auth.check(basic()) == Identity(None)
-    assert auth.check(basic("stytch-test", "t-secret")) == Identity("stytch-test")
-    assert auth.check(basic("stytch-live", "l-secret")) == Identity("stytch-live")
-    assert auth.check(basic("alloy", "a-secret")) == Identity(None)
+    pinned = frozenset({"stytch-test", "stytch-live"})
+    assert auth.check(basic()) == Identity(None, pinned)
+    assert auth.check(basic("stytch-test", "t-secret")) == Identity("stytch-test", pinned)
+    assert auth.check(basic("stytch-live", "l-secret")) == Identity("stytch-live", pinned)
+    assert auth.check(basic("alloy", "a-secret")) == Identity(None, pinned)
     with pytest.raises(Unauthorized):
         auth.check(basic("stytch-test", "l-secret"))
 
@@ -377,8 +378,11 @@ def test_several_credentials_each_with_an_optional_tenant() -> None:
         (Identity(None), "", None),
         (Identity(None), "team-a", "team-a"),
         (Identity(None), " team-a ", "team-a"),
-        (Identity("pinned"), "other", "pinned"),
+        (Identity("pinned"), "pinned", "pinned"),
+        (Identity("pinned"), " pinned\t", "pinned"),
         (Identity("pinned"), None, "pinned"),
+        (Identity("pinned"), "", "pinned"),
+        (Identity(None, frozenset({"pinned"})), "other", "other"),
     ],
 )
 def test_the_tenant_is_the_credentials_pin_else_x_scope_orgid(
@@ -545,3 +549,123 @@ def test_one_malformed_credential_in_the_list_does_not_lock_out_the_others() -> 
 def test_only_http_whitespace_is_trimmed_from_x_scope_orgid(org_id: str) -> None:
     with pytest.raises(BadRequest):
         tenant_of(Identity(None), org_id)
+
+
+# --- the rotation grace counts from the change (auth.py, "Rotation grace") -------------------------
+
+HOUR, DAY = 3600.0, 86400.0
+
+
+def at(clock: Clock, offset: float = 0.0) -> datetime.datetime:
+    """A CreatedDate `offset` seconds from the fake clock's now."""
+    return datetime.datetime.fromtimestamp(clock.now + EPOCH + offset, datetime.UTC)
+
+
+def password(value: str) -> str:
+    return json.dumps({"username": USER, "password": value})
+
+
+def works(auth: Authenticator, value: str) -> bool:
+    try:
+        auth.check(basic(USER, value))
+    except Unauthorized:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "promoted",
+    [
+        pytest.param(lambda clock: (password("new"), at(clock, -10 * DAY)), id="staged-ten-days-before"),
+        pytest.param(lambda clock: (password("new"), at(clock)), id="a-rotation"),
+    ],
+)
+def test_an_instance_that_sees_the_change_keeps_the_previous_password_for_the_grace_after_it(
+    promoted: Callable[[Clock], tuple[str, datetime.datetime]],
+) -> None:
+    clock = Clock()
+    secrets = FakeSecrets(current=password("old"), created=at(clock, -40 * DAY))
+    auth = authenticator(secrets, clock, grace=DAY)
+    assert works(auth, "old")
+    clock.now += HOUR
+    secrets.promote(*promoted(clock))
+    clock.now += 301  # the next read after the TTL sees the change
+    assert works(auth, "new") and works(auth, "old")
+    clock.now += DAY - 2
+    assert works(auth, "old")  # a day after the read that saw the change, less a second
+    clock.now += 2
+    assert not works(auth, "old") and works(auth, "new")
+
+
+def test_a_rollback_keeps_the_password_rolled_back_from_for_the_grace_after_the_rollback() -> None:
+    clock = Clock()
+    secrets = FakeSecrets(current=password("v1"), created=at(clock, -30 * DAY))
+    secrets.promote(password("v2"), at(clock, -3 * DAY))  # rotated three days ago
+    auth = authenticator(secrets, clock, grace=DAY)
+    assert works(auth, "v2") and not works(auth, "v1")  # v1's grace ended two days ago
+    secrets.promote(password("v1"), at(clock, -30 * DAY))  # update-secret-version-stage back to v1
+    clock.now += 11  # the forced refresh for v1 sees the rollback
+    assert works(auth, "v1") and works(auth, "v2")
+    clock.now += DAY - 2
+    assert works(auth, "v2")
+    clock.now += 13
+    assert not works(auth, "v2") and works(auth, "v1")
+
+
+def test_re_reading_the_same_version_never_extends_the_grace() -> None:
+    clock = Clock()
+    secrets = FakeSecrets(current=password("old"), created=at(clock, -40 * DAY))
+    auth = authenticator(secrets, clock, grace=HOUR, ttl=60)
+    assert works(auth, "old")
+    secrets.promote(password("new"), at(clock))
+    assert works(auth, "new")  # the forced refresh sees the change now
+    for _ in range(59):
+        clock.now += 61  # a read per TTL
+        assert works(auth, "old")
+    clock.now += 62
+    assert not works(auth, "old")
+    fetches = secrets.fetches.count("AWSPREVIOUS")
+    for _ in range(10):
+        clock.now += 61
+        assert works(auth, "new")
+    assert secrets.fetches.count("AWSPREVIOUS") == fetches  # nothing to read once the grace is over
+
+
+@pytest.mark.parametrize(
+    ("rotated_ago", "first_read_works", "works_until"),
+    [
+        # A rotation (created and promoted at once) an hour before the instance starts: the
+        # instance cannot tell it from one made just now, so it keeps the previous password a
+        # grace period from its first read, which is still less than two after the rotation.
+        pytest.param(HOUR, True, DAY, id="an-hour-after-a-rotation"),
+        pytest.param(DAY - 60, True, DAY, id="just-within-the-grace"),
+        # Past one grace period it trusts the creation dates: at most two after the change.
+        pytest.param(1.5 * DAY, True, 0.5 * DAY, id="a-day-and-a-half-after"),
+        pytest.param(2 * DAY + 1, False, 0, id="two-grace-periods-after"),
+    ],
+)
+def test_an_instance_that_starts_after_the_change_never_ends_the_grace_before_it_can_know(
+    rotated_ago: float, first_read_works: bool, works_until: float
+) -> None:
+    clock = Clock()
+    secrets = FakeSecrets(current=password("old"), created=at(clock, -40 * DAY))
+    secrets.promote(password("new"), at(clock, -rotated_ago))
+    auth = authenticator(secrets, clock, grace=DAY)
+    assert works(auth, "new")
+    assert works(auth, "old") == first_read_works
+    if first_read_works:
+        clock.now += works_until - 20
+        assert works(auth, "old")
+        clock.now += 40
+        assert not works(auth, "old")
+
+
+def test_an_instance_started_after_a_late_promotion_counts_from_the_creation_dates() -> None:
+    """The documented limit: a version staged ten days before it was promoted, and an instance
+    that never saw the old version current. Nothing it can read says when the promotion was,
+    so the grace runs from the later CreatedDate (plus one grace period), not from the change."""
+    clock = Clock()
+    secrets = FakeSecrets(current=password("old"), created=at(clock, -40 * DAY))
+    secrets.promote(password("new"), at(clock, -10 * DAY))
+    auth = authenticator(secrets, clock, grace=DAY)
+    assert works(auth, "new") and not works(auth, "old")

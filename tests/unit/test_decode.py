@@ -8,8 +8,9 @@ import zlib
 
 import pytest
 
-from loki_ingest.decode import Dialect, decode_push, media_type
+from loki_ingest.decoding.push import Dialect, decode_push, media_type
 from loki_ingest.errors import BadRequest, DecodeError
+from loki_ingest.ingest.limits import Limits
 from tests.support.logproto import encode_push, protobuf_push, snappy_block
 
 JSON = json.dumps({"streams": [{"stream": {"a": "b"}, "values": [["1", "x"]]}]}).encode()
@@ -69,7 +70,7 @@ def test_every_encoding_and_type_combination_decodes(
         dialect="v1",
         content_type=content_type,
         content_encoding=content_encoding,
-        max_decompressed_bytes=1 << 20,
+        limits=Limits(max_decompressed_bytes=1 << 20),
     )
     assert [(s.labels, s.entries) for s in streams] == EXPECTED
 
@@ -81,7 +82,7 @@ def test_json_sent_with_a_non_json_type_gets_an_actionable_message() -> None:
             dialect="v1",
             content_type="application/x-www-form-urlencoded",
             content_encoding=None,
-            max_decompressed_bytes=1 << 20,
+            limits=Limits(max_decompressed_bytes=1 << 20),
         )
     assert "send Content-Type: application/json" in info.value.message
 
@@ -93,7 +94,7 @@ def test_unframed_protobuf_is_rejected_since_loki_requires_snappy() -> None:
             dialect="v1",
             content_type="application/x-protobuf",
             content_encoding=None,
-            max_decompressed_bytes=1 << 20,
+            limits=Limits(max_decompressed_bytes=1 << 20),
         )
 
 
@@ -107,7 +108,7 @@ def test_the_route_dialect_decides_how_json_is_read(dialect: Dialect) -> None:
         dialect=dialect,
         content_type="application/json",
         content_encoding=None,
-        max_decompressed_bytes=1 << 20,
+        limits=Limits(max_decompressed_bytes=1 << 20),
     )
     if dialect == "legacy":
         assert [(s.labels, s.entries) for s in streams] == EXPECTED

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from loki_ingest.firehose import FirehoseSink
-from loki_ingest.sink import DeliveryFailed, FixedDeadline
+from loki_ingest.delivery.firehose import FirehoseSink
+from loki_ingest.delivery.sink import DeliveryFailed, FixedDeadline
 from tests.conftest import FakeFirehose, make_settings
 
 
@@ -133,7 +133,7 @@ def test_a_response_of_the_wrong_length_resends_everything() -> None:
 def test_no_call_is_started_without_time_to_finish_it() -> None:
     fake = FakeFirehose()
     sink, _ = deliverer(
-        fake, firehose_connect_timeout_seconds=1.0, firehose_read_timeout_seconds=3.0, deadline_safety_ms=1500
+        fake, delivery_connect_timeout_seconds=1.0, delivery_read_timeout_seconds=3.0, deadline_safety_ms=1500
     )
     with pytest.raises(DeliveryFailed, match="before the deadline"):
         sink.deliver_batches([[b"1\n"]], deadline(5.4))

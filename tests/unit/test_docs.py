@@ -12,7 +12,8 @@ def test_module_readme_tables_are_up_to_date() -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "tfdocs.py"),
+            "-m",
+            "scripts.tfdocs",
             "--check",
             str(ROOT / "README.md"),
             str(ROOT / "modules" / "loki-ingest" / "README.md"),
@@ -20,6 +21,7 @@ def test_module_readme_tables_are_up_to_date() -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
 

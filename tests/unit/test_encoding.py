@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loki_ingest.encoding import PROTOBUF_ENCODINGS, decoder
+from loki_ingest.decoding.encoding import PROTOBUF_ENCODINGS, decoder
 from loki_ingest.errors import BadRequest, DecodeError, PayloadTooLarge
 from loki_ingest.wire import Bytes
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from loki_ingest import handler as handler_module
-from loki_ingest.auth import SecretUnavailable
+from loki_ingest.auth.authenticator import SecretUnavailable
 from tests.conftest import NOW_NS, PASSWORD, SAMPLE_V1, Harness, basic, event, load_event, v1_body
 
 EVENT_KINDS = [
@@ -229,7 +229,7 @@ def test_an_unexpected_bug_is_500_so_the_client_retries(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("loki_ingest.pipeline.records.build", boom)
+    monkeypatch.setattr("loki_ingest.ingest.pipeline.render.records", boom)
     result = harness(push_json_event)
     assert result["statusCode"] == 500 and "retry" in result["body"]
 
@@ -254,8 +254,9 @@ def test_healthz_says_healthy_or_degraded_and_keeps_the_reason_for_the_log(
 
 
 def test_one_structured_log_line_per_request_without_payload_or_credentials(
-    harness: Harness, push_json_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    make_app: Callable[..., Harness], push_json_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    harness = make_app(log_every_request=True)
     harness(push_json_event)
     harness(event(body=SAMPLE_V1, auth=basic(password="wrong-guess")))
     out = capsys.readouterr().out.strip().splitlines()
@@ -264,9 +265,40 @@ def test_one_structured_log_line_per_request_without_payload_or_credentials(
     for field in ("streams", "entries", "bytes_in", "records", "calls", "retries", "rejected", "duration_ms"):
         assert field in first
     assert (first["status"], first["entries"], first["records"], first["calls"]) == (200, 3, 1, 1)
+    assert first["work_units"] >= 3 * 7  # every entry was charged to the work budget
     text = "\n".join(out)
     for secret in ("plain text line", "SessionsAuthenticate", PASSWORD, "wrong-guess", basic()[6:], "0242ac120002"):
         assert secret not in text
+
+
+def test_a_push_over_the_work_budget_logs_what_it_was_refused_at(
+    make_app: Callable[..., Harness], capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness = make_app(work_budget_units=1_000)
+    values = [[str(1_767_225_600_000_000_000 + i), "x"] for i in range(1_000)]
+    body = json.dumps({"streams": [{"stream": {"app": "x"}, "values": values}]}).encode()
+    assert harness(event(body=body))["statusCode"] == 413
+    (line,) = [
+        json.loads(text)
+        for text in capsys.readouterr().out.splitlines()
+        if '"status": 413' in text or '"status":413' in text
+    ]
+    assert line["reason"] == "over_work_budget" and line["work_units"] > 1_000
+
+
+def test_by_default_a_successful_push_has_no_line_of_its_own_and_a_failed_one_does(
+    harness: Harness, push_json_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Successful requests are counted in one metrics line per interval (the first one of an
+    execution environment at once); a 4xx or 5xx keeps its own line, with its reason."""
+    for _ in range(5):
+        harness(push_json_event)
+    harness(event(body=SAMPLE_V1, auth=basic(password="wrong-guess")))
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [(line["message"], line["level"]) for line in lines] == [("metrics", "INFO"), ("request", "WARN")]
+    assert (lines[0]["requests"], lines[0]["EntriesReceived"]) == (1, 3)  # the other four wait for the interval
+    assert (lines[1]["status"], lines[1]["reason"]) == (401, "unauthorized")
+    assert harness.app.request_log.window.requests == 4
 
 
 def test_configuration_errors_answer_500(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,7 +313,7 @@ def test_lambda_entry_point_builds_the_app_from_the_environment(monkeypatch: pyt
     monkeypatch.setenv("AUTH_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:x")
     monkeypatch.setattr(handler_module, "_app", None)
     app = handler_module.get_app()
-    assert app.settings.delivery_stream_name == "s"
+    assert app.settings.firehose_stream_name == "s"
     assert handler_module.get_app() is app
     monkeypatch.setattr(handler_module, "_app", None)
 
@@ -312,9 +344,16 @@ def test_base64_body_decodes_to_bytes_not_text(harness: Harness) -> None:
         pytest.param(
             {"credentials": [{"username": "live", "password": "pw", "tenant": "stytch-live"}]},
             basic("live", "pw"),
-            "other",
+            None,
             "stytch-live",
-            id="pinned-tenant-wins",
+            id="pinned-tenant",
+        ),
+        pytest.param(
+            {"credentials": [{"username": "live", "password": "pw", "tenant": "stytch-live"}]},
+            basic("live", "pw"),
+            "stytch-live",
+            "stytch-live",
+            id="pinned-tenant-and-the-same-x-scope-orgid",
         ),
     ],
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from loki_ingest import reader
+from loki_ingest.records import reader
 from tests.conftest import NOW_NS, Harness, event
 from tests.support.logproto import snappy_block
 from tests.support.wire import push_request
@@ -131,40 +131,48 @@ def gzip_json(values: int, streams: int = 1) -> bytes:
     return gzip.compress(json.dumps(doc).encode())
 
 
-CAPS = [
-    pytest.param(lambda: event(body=gzip_json(101), content_encoding="gzip"), "entries", id="json-entries"),
-    pytest.param(lambda: event(body=gzip_json(1, 11), content_encoding="gzip"), "streams", id="json-streams"),
+#: A small work budget, so that pushes of a few thousand elements cross it.
+SMALL_BUDGET = 20_000
+
+OVER_BUDGET = [
+    pytest.param(lambda: event(body=gzip_json(5_000), content_encoding="gzip"), id="json-entries"),
+    pytest.param(lambda: event(body=gzip_json(1, 1_000), content_encoding="gzip"), id="json-streams"),
     pytest.param(
         lambda: event(
-            body=snappy_block(push_request([(b'{a="b"}', [(NOW_NS + i, b"x", []) for i in range(101)])])),
+            body=snappy_block(push_request([(b'{a="b"}', [(NOW_NS + i, b"x", []) for i in range(5_000)])])),
             content_type="application/x-protobuf",
         ),
-        "entries",
         id="protobuf-entries-in-one-stream",
     ),
     pytest.param(
         lambda: event(
-            body=snappy_block(push_request([(b'{a="%d"}' % i, [(NOW_NS, b"x", [])]) for i in range(11)])),
+            body=snappy_block(push_request([(b'{a="%d"}' % i, [(NOW_NS, b"x", [])]) for i in range(1_000)])),
             content_type="application/x-protobuf",
         ),
-        "streams",
         id="protobuf-streams",
+    ),
+    pytest.param(
+        lambda: event(
+            body=snappy_block(push_request([(b'{a="b"}', [(NOW_NS, b"x", [(b"k", b"")] * 10_000)])])),
+            content_type="application/x-protobuf",
+        ),
+        id="protobuf-metadata-pairs",
     ),
 ]
 
 
-@pytest.mark.parametrize(("make_event", "what"), CAPS)
-def test_a_push_over_the_caps_is_413_with_how_to_split_it_and_nothing_is_delivered(
-    make_app: Callable[..., Harness], make_event: Callable[[], dict[str, Any]], what: str
+@pytest.mark.parametrize("make_event", OVER_BUDGET)
+def test_a_push_over_the_work_budget_is_413_with_how_to_split_it_and_nothing_is_delivered(
+    make_app: Callable[..., Harness], make_event: Callable[[], dict[str, Any]]
 ) -> None:
-    harness = make_app(max_entries_per_push=100, max_streams_per_push=10)
+    harness = make_app(work_budget_units=SMALL_BUDGET)
     status, answer = harness.json(make_event())
     assert status == 413
-    assert what in answer["message"] and "send smaller batches" in answer["message"]
+    assert "WORK_BUDGET_UNITS" in answer["message"] and "smaller pushes" in answer["message"]
     assert harness.firehose.calls == []
 
 
-def test_a_push_at_the_caps_is_accepted(make_app: Callable[..., Harness]) -> None:
-    harness = make_app(max_entries_per_push=100, max_streams_per_push=10)
+def test_a_push_within_the_work_budget_is_accepted(make_app: Callable[..., Harness]) -> None:
+    harness = make_app(work_budget_units=SMALL_BUDGET)
     status, answer = harness.json(event(body=gzip_json(10, 10), content_encoding="gzip"))
     assert (status, answer["count"]) == (200, 100)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loki_ingest.decoding.labels import _parse_checked, _parse_general, canonical, go_quote, parse
 from loki_ingest.errors import DecodeError
-from loki_ingest.labels import _parse_checked, _parse_general, canonical, go_quote, parse
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loki_ingest import otlp
+from loki_ingest.decoding.otlp import anyvalue, mapping
+from loki_ingest.decoding.otlp.json_body import decode_json
+from loki_ingest.decoding.otlp.protobuf_body import decode_protobuf
 from loki_ingest.errors import DecodeError, PayloadTooLarge
-from loki_ingest.model import Stream, exact_bytes
+from loki_ingest.http import otlp_answers
+from loki_ingest.ingest.model import EntryMetadata, Stream, TailedMetadata, exact_bytes
 from tests.conftest import NOW_NS
 from tests.support.otlp import (
     KV,
@@ -40,20 +43,27 @@ T2 = NOW_NS + 2
 
 def decode(message: ExportLogsServiceRequest, encoding: str, cap: int = CAP) -> list[Stream]:
     if encoding == "protobuf":
-        return otlp.decode_protobuf(message.SerializeToString(), now_ns=RECEIVED_NS, max_expanded_bytes=cap)
-    return otlp.decode_json(to_json(message), now_ns=RECEIVED_NS, max_expanded_bytes=cap)
+        return decode_protobuf(message.SerializeToString(), now_ns=RECEIVED_NS, max_expanded_bytes=cap)
+    return decode_json(to_json(message), now_ns=RECEIVED_NS, max_expanded_bytes=cap)
 
 
 def decode_bytes(body: bytes, encoding: str) -> list[Stream]:
-    decoder = otlp.decode_protobuf if encoding == "protobuf" else otlp.decode_json
+    decoder = decode_protobuf if encoding == "protobuf" else decode_json
     return decoder(body, now_ns=RECEIVED_NS, max_expanded_bytes=CAP)
 
 
+def mapped(metadata: EntryMetadata) -> list[tuple[str, str]]:
+    """An entry's metadata as Loki's OTLP mapping gives it: without the detected_level its
+    distributor adds after validation (tested on its own below)."""
+    assert type(metadata) is TailedMetadata
+    return [*metadata.own, *metadata.shared.pairs()]
+
+
 def single(streams: list[Stream]) -> tuple[dict[str, str], int, str, list[tuple[str, str]]]:
-    """(labels, timestamp, line, metadata) of the one entry of a one-entry request."""
+    """(labels, timestamp, line, mapped metadata) of the one entry of a one-entry request."""
     (stream,) = streams
     ((timestamp, line, metadata),) = stream.entries
-    return dict(stream.labels), timestamp, line, list(metadata)
+    return dict(stream.labels), timestamp, line, mapped(metadata)
 
 
 def one(body: Any = "line", attrs: Any = (), resource: Any = (("service.name", "svc"),), **fields: Any) -> Any:
@@ -580,7 +590,7 @@ MALFORMED_PROTOBUF = [
     pytest.param(scope_wire(ld(6, key(1, 0) + varint(1))), "wrong wire type", id="attribute-key-as-varint"),
     pytest.param(ld(1, ld(1, ld(1, key(2, 0) + varint(1)))), "wrong wire type", id="attribute-value-as-varint"),
     pytest.param(scope_wire(key(5, 3) + key(1, 0) + varint(1)), "wrong wire type", id="body-as-group"),
-    pytest.param(scope_wire(key(20, 3) + key(1, 0) + varint(1)), "truncated varint", id="unclosed-group"),
+    pytest.param(scope_wire(key(20, 3) + key(1, 0) + varint(1)), "no end-group tag", id="unclosed-group"),
     pytest.param(scope_wire(key(20, 6)), "illegal wire type", id="illegal-wire-type"),
 ]
 
@@ -601,9 +611,9 @@ def nested_array(depth: int) -> bytes:
 
 
 def test_anyvalue_nesting_is_capped_instead_of_overflowing_the_stack() -> None:
-    assert single(decode_bytes(scope_wire(ld(5, nested_array(otlp.MAX_DEPTH - 1))), "protobuf"))[2].startswith("[[")
+    assert single(decode_bytes(scope_wire(ld(5, nested_array(mapping.MAX_DEPTH - 1))), "protobuf"))[2].startswith("[[")
     with pytest.raises(DecodeError, match="nested deeper"):
-        decode_bytes(scope_wire(ld(5, nested_array(otlp.MAX_DEPTH))), "protobuf")
+        decode_bytes(scope_wire(ld(5, nested_array(mapping.MAX_DEPTH))), "protobuf")
     deep_json = (
         '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":'
         + '{"arrayValue":{"values":[' * 70
@@ -684,16 +694,16 @@ def test_expansion_past_the_cap_is_413(encoding: str) -> None:
 def test_empty_records_scopes_and_resources_cost_their_overhead_against_the_cap(encoding: str) -> None:
     """100 empty records in one scope of one resource: 102 overheads, and not one more."""
     message = request(resource_logs({}, [record(time_unix_nano=T1) for _ in range(100)]))
-    assert len(decode(message, encoding, cap=102 * otlp.ENTRY_OVERHEAD_BYTES)[0].entries) == 100
+    assert len(decode(message, encoding, cap=102 * mapping.ENTRY_OVERHEAD_BYTES)[0].entries) == 100
     with pytest.raises(PayloadTooLarge):
-        decode(message, encoding, cap=102 * otlp.ENTRY_OVERHEAD_BYTES - 1)
+        decode(message, encoding, cap=102 * mapping.ENTRY_OVERHEAD_BYTES - 1)
 
 
 @both
 def test_a_flood_of_empty_scopes_is_refused_too(encoding: str) -> None:
     message = request(resource_logs({"service.name": "s"}, *([[]] * 1000)))
     with pytest.raises(PayloadTooLarge):
-        decode(message, encoding, cap=500 * otlp.ENTRY_OVERHEAD_BYTES)
+        decode(message, encoding, cap=500 * mapping.ENTRY_OVERHEAD_BYTES)
 
 
 # --- the two encodings agree, and the decoder never crashes -----------------------------------------------
@@ -775,14 +785,14 @@ def test_truncating_or_flipping_a_valid_message_never_raises_anything_but_decode
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["protobuf", "json"])
 def test_full_success_leaves_partial_success_unset(as_json: bool) -> None:
-    body = otlp.export_response(0, "", as_json=as_json)
+    body = otlp_answers.export_response(0, "", as_json=as_json)
     assert body == (b"{}" if as_json else b"")
     assert not parse_response(body, as_json).HasField("partial_success")
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["protobuf", "json"])
 def test_partial_success_counts_the_rejected_records(as_json: bool) -> None:
-    response = parse_response(otlp.export_response(3, "3 of 5 entries rejected", as_json=as_json), as_json)
+    response = parse_response(otlp_answers.export_response(3, "3 of 5 entries rejected", as_json=as_json), as_json)
     assert response.partial_success.rejected_log_records == 3
     assert response.partial_success.error_message == "3 of 5 entries rejected"
 
@@ -801,7 +811,9 @@ STATUSES = [
 @pytest.mark.parametrize("as_json", [False, True], ids=["protobuf", "json"])
 @pytest.mark.parametrize(("http_status", "code"), STATUSES)
 def test_error_bodies_are_google_rpc_status(as_json: bool, http_status: int, code: int) -> None:
-    status, descriptions = parse_status(otlp.status(http_status, "what went wrong: é", as_json=as_json), as_json)
+    status, descriptions = parse_status(
+        otlp_answers.status(http_status, "what went wrong: é", as_json=as_json), as_json
+    )
     assert (status.code, status.message) == (code, "what went wrong: é")
     assert descriptions == (["what went wrong: é"] if http_status == 400 else [])
 
@@ -819,11 +831,11 @@ def test_error_bodies_are_google_rpc_status(as_json: bool, http_status: int, cod
     ],
 )
 def test_doubles_use_go_encoding_json_notation(value: float, text: str) -> None:
-    assert otlp.as_string(value) == text
+    assert anyvalue.as_string(value) == text
     assert float(text) == value
 
 
 def test_normalize_label_is_idempotent_on_its_output() -> None:
-    check: Callable[[str], str] = otlp.normalize_label
+    check: Callable[[str], str] = mapping.normalize_label
     for name in ("a.b", "1x", "_y", "__z", "ü"):
         assert check(check(name)) == check(name)

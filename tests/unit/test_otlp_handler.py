@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from loki_ingest import decode as decode_module
-from loki_ingest.auth import SecretUnavailable
+from loki_ingest.auth.authenticator import SecretUnavailable
+from loki_ingest.decoding import push as decode_module
 from tests.conftest import NOW_NS, Harness, basic, event, v1_body
 from tests.support.otlp import (
     ExportLogsServiceRequest,
@@ -92,12 +92,22 @@ def test_a_push_answers_200_with_an_export_response_in_the_request_encoding(
         {"message": "plain text"},
     ]
     assert [r["stream"] for r in records] == [{"deployment_environment": "test", "service_name": "stytch"}] * 2
-    assert records[1]["metadata"] == {"user_id": "u1", "severity_text": "INFO", "host_name": "h1"}
+    assert records[1]["metadata"] == {
+        "user_id": "u1",
+        "severity_text": "INFO",
+        "host_name": "h1",
+        "detected_level": "info",  # from severity_text, as Loki's distributor adds it
+    }
 
 
 def test_records_are_the_same_whichever_protocol_sent_them(make_app: Callable[..., Harness]) -> None:
     """A Loki push and an OTLP export of the same entries land as byte-identical records."""
-    metadata = {"user_id": "u1", "severity_text": "INFO", "trace_id": "0102030405060708090a0b0c0d0e0f10"}
+    metadata = {
+        "user_id": "u1",
+        "severity_text": "INFO",
+        "trace_id": "0102030405060708090a0b0c0d0e0f10",
+        "detected_level": "info",
+    }
     loki = make_app()
     loki_lines = [
         [str(NOW_NS + 1), '{"a":1}', metadata],

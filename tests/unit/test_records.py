@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loki_ingest import reader
-from loki_ingest.model import Rejections, exact_text
-from loki_ingest.records import build, max_line_bytes_that_fit, worst_case_record_bytes
+from loki_ingest.ingest.model import Rejections, exact_text
+from loki_ingest.ingest.validate import ValidStream
+from loki_ingest.records import reader
+from loki_ingest.records.render import build, max_line_bytes_that_fit, worst_case_record_bytes
 from loki_ingest.settings import Settings
-from loki_ingest.validate import ValidStream
 
 LABELS = (("env", "prod"), ("service_name", "stytch"))
 CANONICAL = '{env="prod", service_name="stytch"}'

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from local.adapter import build_event, to_http
+from local.runtime.adapter import build_event, to_http
+from loki_ingest.delivery.firehose import FirehoseSink
 from loki_ingest.errors import BadRequest, PayloadTooLarge
-from loki_ingest.firehose import FirehoseSink
-from loki_ingest.health import HealthCheck
-from loki_ingest.observability import Tracer, configure_logging
-from loki_ingest.request import from_event
+from loki_ingest.http.request import from_event
+from loki_ingest.observability.health import HealthCheck
+from loki_ingest.observability.logs import configure_logging
+from loki_ingest.observability.tracing import Tracer
 from tests.conftest import make_settings
 
 # --- request -------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loki_ingest.decoding.snappy import decoded_length, decompress
 from loki_ingest.errors import DecodeError, PayloadTooLarge
-from loki_ingest.snappy import decoded_length, decompress
 from tests.support.wire import varint
 
 CAP = 1 << 25

@@ -6,9 +6,10 @@ from typing import NamedTuple
 
 import pytest
 
-from loki_ingest.model import MISSING_TIMESTAMP, Rejection, Rejections, Stream
+from loki_ingest.ingest.limits import Limits
+from loki_ingest.ingest.model import MISSING_TIMESTAMP, Rejection, Rejections, Stream
+from loki_ingest.ingest.validate import ValidStream, validate
 from loki_ingest.settings import Settings
-from loki_ingest.validate import ValidStream, validate
 from tests.conftest import NOW_NS, make_settings
 
 S = 1_000_000_000
@@ -22,7 +23,7 @@ class Result(NamedTuple):
 
 def run(streams: list[Stream], settings: Settings) -> Result:
     rejections = Rejections()
-    valid = validate(streams, settings, rejections, NOW_NS)
+    valid = validate(streams, Limits.from_settings(settings), rejections, NOW_NS)
     return Result(valid, rejections.items, sum(len(s.entries) for s in valid))
 
 

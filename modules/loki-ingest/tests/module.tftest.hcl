@@ -159,16 +159,41 @@ run "debug_log_level_reaches_lambda_log_filtering" {
     error_message = "log_level DEBUG must set Lambda's application log level to DEBUG"
   }
   assert {
-    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
-    error_message = "JSON logs, platform REPORT lines kept"
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].system_log_level == "WARN"
+    error_message = "JSON logs; no platform START/REPORT line per invocation unless asked for"
   }
+}
+
+# What users pay for and need only to debug: tracing and Lambda's platform lines are opt-in.
+run "tracing_and_platform_lines_are_opt_in" {
+  command = plan
+  variables {
+    tracing_mode     = "Active"
+    system_log_level = "INFO"
+  }
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active" && length(aws_iam_role_policy_attachment.lambda_xray) == 1
+    error_message = "tracing_mode Active records traces, with the role's X-Ray permission"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
+    error_message = "system_log_level INFO keeps the platform lines"
+  }
+}
+
+run "rejects_an_unknown_system_log_level" {
+  command = plan
+  variables {
+    system_log_level = "TRACE"
+  }
+  expect_failures = [var.system_log_level]
 }
 
 run "warning_log_level_maps_to_lambdas_warn" {
   command = plan
   variables {
     log_level      = "WARNING"
-    alarms_enabled = false # the alarms need the INFO request lines (monitoring.tftest.hcl)
+    alarms_enabled = false # the alarms need the INFO metrics lines (monitoring.tftest.hcl)
   }
   assert {
     condition     = aws_lambda_function.this.logging_config[0].application_log_level == "WARN"
@@ -279,6 +304,17 @@ run "customer_managed_keys_are_wired_everywhere" {
   }
 }
 
+run "names_the_permission_stack_with_a_leading_letter" {
+  command = plan
+  variables {
+    name = "1loki"
+  }
+  assert {
+    condition     = aws_cloudformation_stack.function_url_invoke.name == "lambda-1loki-function-url-invoke"
+    error_message = "a CloudFormation stack name must start with a letter"
+  }
+}
+
 # --- apply: the deployed stack ------------------------------------------------------------
 
 run "deploys_a_least_privilege_encrypted_stack" {
@@ -291,6 +327,20 @@ run "deploys_a_least_privilege_encrypted_stack" {
   assert {
     condition     = aws_lambda_permission.function_url.function_url_auth_type == "NONE" && aws_lambda_permission.function_url.action == "lambda:InvokeFunctionUrl"
     error_message = "the InvokeFunctionUrl permission must be limited to AuthType NONE"
+  }
+  assert {
+    # The stack's one resource, as CloudFormation kept it: InvokeFunction for "*" only with
+    # InvokedViaFunctionUrl, never a bare public InvokeFunction.
+    condition = [for resource in values(jsondecode(aws_cloudformation_stack.function_url_invoke.template_body).Resources) : resource] == [{
+      Type = "AWS::Lambda::Permission"
+      Properties = {
+        Action                = "lambda:InvokeFunction"
+        FunctionName          = aws_lambda_function.this.function_name
+        Principal             = "*"
+        InvokedViaFunctionUrl = true
+      }
+    }]
+    error_message = "the InvokeFunction statement must be limited to invokes through the function URL"
   }
   assert {
     condition     = aws_lambda_function.this.environment[0].variables["FIREHOSE_DELIVERYSTREAM_NAME"] == aws_kinesis_firehose_delivery_stream.this.name
@@ -309,8 +359,8 @@ run "deploys_a_least_privilege_encrypted_stack" {
     error_message = "source_code_hash must come from the built zip"
   }
   assert {
-    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active" && aws_lambda_function.this.logging_config[0].log_format == "JSON"
-    error_message = "active tracing and JSON logs by default"
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "PassThrough" && length(aws_iam_role_policy_attachment.lambda_xray) == 0 && aws_lambda_function.this.logging_config[0].log_format == "JSON"
+    error_message = "no traces recorded (PassThrough, no X-Ray permission) and JSON logs by default"
   }
   assert {
     condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO" && aws_lambda_function.this.reserved_concurrent_executions == -1

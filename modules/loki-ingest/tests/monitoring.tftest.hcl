@@ -23,7 +23,7 @@ run "alarms_watch_delivery_lambda_the_url_and_the_handler_by_default" {
   assert {
     condition = toset(keys(aws_cloudwatch_metric_alarm.metric)) == toset([
       "delivery-freshness", "delivery-success", "firehose-throttled", "lambda-errors", "lambda-throttles",
-      "url-5xx", "duration-near-timeout", "metrics-broken",
+      "url-5xx", "duration-near-timeout", "metrics-broken", "metrics-unparsable",
     ]) && toset(keys(aws_cloudwatch_metric_alarm.rate)) == toset(["rejected-entries", "push-503"])
     error_message = "the default alarm set"
   }
@@ -61,11 +61,15 @@ run "alarms_watch_delivery_lambda_the_url_and_the_handler_by_default" {
     error_message = "duration alarm at 80% of the 15 s timeout"
   }
   assert {
-    condition = (
-      aws_cloudwatch_metric_alarm.metric["metrics-broken"].namespace == "AWS/Logs" &&
-      aws_cloudwatch_metric_alarm.metric["metrics-broken"].dimensions == tomap({ LogGroupName = "/aws/lambda/tftest-mon" })
-    )
-    error_message = "the EMF extraction alarm watches the function's log group"
+    condition = alltrue([
+      for key, metric in { "metrics-broken" = "EMFValidationErrors", "metrics-unparsable" = "EMFParsingErrors" } :
+      aws_cloudwatch_metric_alarm.metric[key].namespace == "AWS/Logs" &&
+      aws_cloudwatch_metric_alarm.metric[key].metric_name == metric &&
+      aws_cloudwatch_metric_alarm.metric[key].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.metric[key].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.metric[key].dimensions == tomap({ LogGroupName = "/aws/lambda/tftest-mon" })
+    ])
+    error_message = "the EMF validation and parsing alarms watch the function's log group"
   }
   assert {
     condition = alltrue(flatten([
@@ -97,6 +101,18 @@ run "alarms_watch_delivery_lambda_the_url_and_the_handler_by_default" {
       alltrue([for q in aws_athena_named_query.this : q.database == "tftest_mon_logs" && strcontains(q.query, "\"tftest_mon_logs\".\"records\"")])
     )
     error_message = "the saved queries"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0
+    error_message = "no dashboard unless asked for ($3 a month)"
+  }
+}
+
+run "the_dashboard_when_asked_for_is_named_like_the_deployment" {
+  command = plan
+
+  variables {
+    dashboard_enabled = true
   }
   assert {
     condition     = length(aws_cloudwatch_dashboard.this) == 1 && aws_cloudwatch_dashboard.this[0].dashboard_name == "tftest-mon"
@@ -275,7 +291,7 @@ run "a_scheduled_canary_runs_the_package_read_only_and_alarms_when_a_run_fails_o
   assert {
     condition = (
       aws_lambda_function.canary[0].function_name == "tftest-mon-canary" &&
-      aws_lambda_function.canary[0].handler == "loki_ingest.canary.handler" &&
+      aws_lambda_function.canary[0].handler == "loki_canary.handler.handler" &&
       aws_lambda_function.canary[0].timeout == 630 &&
       aws_lambda_function.canary[0].source_code_hash == filebase64sha256(var.lambda_zip_path)
     )

@@ -23,6 +23,22 @@ run "log_level_not_a_choice_is_refused" {
   expect_failures = [var.log_level]
 }
 
+run "metrics_interval_seconds_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { metrics_interval_seconds = -1 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "metrics_interval_seconds_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { metrics_interval_seconds = 301 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "success_status_code_not_a_choice_is_refused" {
   command = plan
   variables {
@@ -42,7 +58,7 @@ run "max_body_bytes_below_minimum_is_refused" {
 run "max_body_bytes_above_maximum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_body_bytes = 1073741825 }
+    handler_settings = { max_body_bytes = 6291457 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -50,7 +66,7 @@ run "max_body_bytes_above_maximum_is_refused" {
 run "max_decompressed_bytes_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_decompressed_bytes = 1023 }
+    handler_settings = { max_decompressed_bytes = 1048575 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -58,39 +74,23 @@ run "max_decompressed_bytes_below_minimum_is_refused" {
 run "max_decompressed_bytes_above_maximum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_decompressed_bytes = 4294967297 }
+    handler_settings = { max_decompressed_bytes = 1073741825 }
   }
   expect_failures = [var.handler_settings]
 }
 
-run "max_streams_per_push_below_minimum_is_refused" {
+run "work_budget_units_below_minimum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_streams_per_push = 0 }
+    handler_settings = { work_budget_units = 999 }
   }
   expect_failures = [var.handler_settings]
 }
 
-run "max_streams_per_push_above_maximum_is_refused" {
+run "work_budget_units_above_maximum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_streams_per_push = 10000001 }
-  }
-  expect_failures = [var.handler_settings]
-}
-
-run "max_entries_per_push_below_minimum_is_refused" {
-  command = plan
-  variables {
-    handler_settings = { max_entries_per_push = 0 }
-  }
-  expect_failures = [var.handler_settings]
-}
-
-run "max_entries_per_push_above_maximum_is_refused" {
-  command = plan
-  variables {
-    handler_settings = { max_entries_per_push = 100000001 }
+    handler_settings = { work_budget_units = 100000001 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -106,7 +106,7 @@ run "max_line_bytes_below_minimum_is_refused" {
 run "max_line_bytes_above_maximum_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_line_bytes = 1073741825 }
+    handler_settings = { max_line_bytes = 767698 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -367,10 +367,26 @@ run "deadline_safety_ms_above_maximum_is_refused" {
   expect_failures = [var.handler_settings]
 }
 
+run "delivery_connect_timeout_seconds_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { delivery_connect_timeout_seconds = 0.05 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "firehose_connect_timeout_seconds_below_minimum_is_refused" {
   command = plan
   variables {
     handler_settings = { firehose_connect_timeout_seconds = 0.05 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "delivery_connect_timeout_seconds_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { delivery_connect_timeout_seconds = 120.0 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -383,10 +399,26 @@ run "firehose_connect_timeout_seconds_above_maximum_is_refused" {
   expect_failures = [var.handler_settings]
 }
 
+run "delivery_read_timeout_seconds_below_minimum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { delivery_read_timeout_seconds = 0.05 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
 run "firehose_read_timeout_seconds_below_minimum_is_refused" {
   command = plan
   variables {
     handler_settings = { firehose_read_timeout_seconds = 0.05 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "delivery_read_timeout_seconds_above_maximum_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { delivery_read_timeout_seconds = 600.0 }
   }
   expect_failures = [var.handler_settings]
 }
@@ -402,69 +434,104 @@ run "firehose_read_timeout_seconds_above_maximum_is_refused" {
 run "max_line_bytes_that_fits_one_record_is_accepted" {
   command = plan
   variables {
-    handler_settings = { max_line_bytes = 651522 }
+    handler_settings = { max_line_bytes = 585963 }
   }
 }
 
 run "max_line_bytes_one_over_what_fits_one_record_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_line_bytes = 651523 }
+    handler_settings = { max_line_bytes = 585964 }
   }
   expect_failures = [var.handler_settings]
 }
 
-run "firehose_timeouts_that_leave_no_attempt_within_the_function_timeout_are_refused" {
+run "delivery_timeouts_that_leave_no_attempt_within_the_function_timeout_are_refused" {
   command = plan
   variables {
     lambda_timeout_seconds = 8
-    handler_settings       = { firehose_read_timeout_seconds = 4 }
+    handler_settings       = { delivery_read_timeout_seconds = 4, work_budget_units = 1000000 }
   }
   expect_failures = [var.handler_settings]
 }
 
-run "the_shortest_function_timeout_with_default_firehose_timeouts_is_accepted" {
+run "an_old_timeout_name_counts_in_the_timeout_rule" {
   command = plan
   variables {
     lambda_timeout_seconds = 8
-  }
-}
-
-run "a_memory_size_too_small_for_the_decompressed_cap_is_refused" {
-  command = plan
-  variables {
-    lambda_memory_mb = 256
+    handler_settings       = { firehose_read_timeout_seconds = 4, work_budget_units = 1000000 }
   }
   expect_failures = [var.handler_settings]
 }
 
-run "an_entry_cap_the_memory_size_cannot_hold_is_refused" {
+run "the_shortest_function_timeout_with_default_delivery_timeouts_is_accepted" {
   command = plan
   variables {
-    handler_settings = { max_entries_per_push = 200000 }
+    lambda_timeout_seconds = 8
+    handler_settings       = { work_budget_units = 1000000 }
+  }
+}
+
+run "a_memory_size_too_slow_for_the_default_work_budget_is_refused" {
+  command = plan
+  variables {
+    lambda_memory_mb = 128
   }
   expect_failures = [var.handler_settings]
 }
 
-run "a_small_memory_size_with_a_lower_decompressed_cap_is_accepted" {
+run "the_largest_work_budget_the_default_timeout_holds_is_accepted" {
   command = plan
   variables {
-    lambda_memory_mb = 256
-    handler_settings = { max_decompressed_bytes = 4194304 }
+    handler_settings = { work_budget_units = 3472148 }
   }
 }
 
-run "fractional_firehose_connect_timeout_seconds_is_accepted" {
+run "a_work_budget_over_what_the_default_timeout_holds_is_refused" {
   command = plan
   variables {
-    handler_settings = { firehose_connect_timeout_seconds = 1.25 }
+    handler_settings = { work_budget_units = 3474148 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "the_largest_work_budget_the_default_memory_holds_is_accepted" {
+  command = plan
+  variables {
+    lambda_timeout_seconds = 120
+    handler_settings       = { work_budget_units = 3983588 }
   }
 }
 
-run "fractional_max_entries_per_push_is_refused" {
+run "a_work_budget_over_what_the_default_memory_holds_is_refused" {
   command = plan
   variables {
-    handler_settings = { max_entries_per_push = 50000.5 }
+    lambda_timeout_seconds = 120
+    handler_settings       = { work_budget_units = 3985588 }
+  }
+  expect_failures = [var.handler_settings]
+}
+
+run "a_small_memory_size_with_a_lower_work_budget_and_a_longer_timeout_is_accepted" {
+  command = plan
+  variables {
+    lambda_memory_mb       = 256
+    lambda_timeout_seconds = 30
+    handler_settings       = { work_budget_units = 1200000 }
+  }
+}
+
+run "fractional_delivery_connect_timeout_seconds_is_accepted" {
+  command = plan
+  variables {
+    handler_settings = { delivery_connect_timeout_seconds = 1.25 }
+  }
+}
+
+run "fractional_work_budget_units_is_refused" {
+  command = plan
+  variables {
+    handler_settings = { work_budget_units = 2500000.5 }
   }
   expect_failures = [var.handler_settings]
 }

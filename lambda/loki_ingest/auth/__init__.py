@@ -1,0 +1,1 @@
+"""loki_ingest/auth"""

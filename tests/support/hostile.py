@@ -1,0 +1,166 @@
+"""The pushes of issue 21 (hostile shapes within the wire caps, and the default Promtail/Alloy
+batches), built by hand so each is exactly the shape measured there. Shared by the fuzz tests
+(tests/fuzz/test_work_budget.py) and the measurements (bench/elements.py).
+
+Every builder returns a Push: the route, the body as sent, its Content-Type and
+Content-Encoding, and how many entries it carries when it is valid.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from typing import NamedTuple
+
+from tests.support.logproto import snappy_block
+from tests.support.wire import varint
+
+MIB = 1 << 20
+#: The default MAX_DECOMPRESSED_BYTES: the hostile shapes fill it.
+CAP = 16 * MIB
+NOW_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
+LOKI = "/loki/api/v1/push"
+OTLP = "/otlp/v1/logs"
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+
+
+class Push(NamedTuple):
+    path: str
+    body: bytes
+    content_type: str
+    content_encoding: str | None
+    entries: int = 0  # entries a valid push carries (0: not meant to be accepted)
+
+
+def ld(field: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def _repeat_to(unit: bytes, size: int) -> bytes:
+    return unit * (size // len(unit))
+
+
+# --- OTLP: empty attributes and values cost nothing in the size accounting --------------------
+
+
+def otlp_empty_record_attributes(size: int = CAP) -> Push:
+    """One log record with `size`/2 empty KeyValue attributes (0x32 0x00 each)."""
+    record = _repeat_to(b"\x32\x00", size - 64)
+    body = ld(1, ld(2, ld(2, record)))  # ResourceLogs.scope_logs.log_records
+    return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip")
+
+
+def otlp_empty_record_attributes_json(size: int = CAP) -> Push:
+    """The JSON form: one record whose "attributes" is a list of `size`/3 empty objects."""
+    count = (size - 128) // 3
+    body = b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[' + b"{}," * (count - 1) + b"{}]}]}]}]}"
+    return Push(OTLP, gzip.compress(body, 9), JSON, "gzip")
+
+
+def otlp_empty_resource_attributes(attributes: int = 1_000_000, records: int = 100) -> Push:
+    """A million empty resource attributes, and a hundred one-attribute records: each record
+    would copy the resource's attributes."""
+    resource = ld(1, b"\x0a\x00" * attributes)  # Resource.attributes, each an empty KeyValue
+    record = ld(2, ld(5, ld(1, b"x")) + ld(6, ld(1, b"k") + ld(2, ld(1, b"v"))))
+    body = ld(1, resource + ld(2, record * records))
+    return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip")
+
+
+def otlp_empty_array_values(size: int = CAP) -> Push:
+    """One record whose body is an array of `size`/2 empty AnyValues (0x0a 0x00 each)."""
+    array = _repeat_to(b"\x0a\x00", size - 64)
+    body = ld(1, ld(2, ld(2, ld(5, ld(5, array)))))  # LogRecord.body.array_value.values
+    return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip")
+
+
+def otlp_records_with_attributes(records: int = 27_413, attributes: int = 119) -> Push:
+    """Valid records each with `attributes` one-letter attributes (empty values): 16 MiB."""
+    attribute = ld(6, ld(1, b"a"))
+    record = b"\x09" + (NOW_NS).to_bytes(8, "little") + ld(5, ld(1, b"x")) + attribute * attributes
+    body = ld(1, ld(2, ld(2, record) * records))
+    return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip", records)
+
+
+# --- Loki protobuf ---------------------------------------------------------------------------------
+
+
+def _timestamp(ns: int) -> bytes:
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    return ld(1, b"\x08" + varint(seconds) + (b"\x10" + varint(nanos) if nanos else b""))
+
+
+def loki_entries_with_metadata(entries: int = 25_653, pairs: int = 128) -> Push:
+    """Valid entries, all alike: a 1-byte line and `pairs` metadata pairs named "a" (the
+    default limit is 128), 16 MiB in all; gzip around the snappy block makes it a few KB."""
+    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x") + ld(3, ld(1, b"a")) * pairs)
+    body = ld(1, ld(1, b'{app="x"}') + entry * entries)
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip", entries)
+
+
+def loki_empty_metadata_pairs(size: int = CAP) -> Push:
+    """One entry with `size`/2 empty metadata pairs (0x1a 0x00 each)."""
+    entry = _timestamp(NOW_NS) + ld(2, b"x") + _repeat_to(b"\x1a\x00", size - 64)
+    body = ld(1, ld(1, b'{app="x"}') + ld(2, entry))
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+# --- Loki JSON -------------------------------------------------------------------------------------
+
+
+def json_unused_values(size: int = CAP) -> Push:
+    """`{"x":[{},{},...],"streams":[]}`: millions of values the decoder never looks at."""
+    count = (size - 64) // 3
+    body = b'{"x":[' + b"{}," * (count - 1) + b'{}],"streams":[]}'
+    return Push(LOKI, gzip.compress(body, 9), JSON, "gzip")
+
+
+def json_lone_surrogate_and_values(size: int = CAP) -> Push:
+    """One lone-surrogate escape and millions of (empty) entries: the text-form walk over the
+    whole document ran before the entry cap."""
+    count = (size - 128) // 3
+    body = b'{"streams":[{"stream":{"a":"\\ud800"},"values":[' + b"[]," * (count - 1) + b"[]]}]}"
+    return Push(LOKI, gzip.compress(body, 9), JSON, "gzip")
+
+
+def json_duplicate_label_keys(size: int = CAP) -> Push:
+    """A label object with millions of repetitions of one key."""
+    count = (size - 128) // 6
+    labels = b'"a":1,' * (count - 1) + b'"a":1'
+    body = b'{"streams":[{"stream":{' + labels + b'},"values":[["' + str(NOW_NS).encode() + b'","x"]]}]}'
+    return Push(LOKI, gzip.compress(body, 9), JSON, "gzip")
+
+
+# --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
+
+
+def client_batch(line_bytes: int, encoding: str) -> Push:
+    """A default-configured Promtail/Alloy batch (batch_size 1 MiB of line bytes) of
+    `line_bytes`-byte lines in one stream, as snappy protobuf or as JSON."""
+    count = MIB // line_bytes
+    lines = [f"{i:0{line_bytes}x}"[-line_bytes:] for i in range(count)]
+    if encoding == "protobuf":
+        entries = b"".join(ld(2, _timestamp(NOW_NS + i) + ld(2, line.encode())) for i, line in enumerate(lines))
+        return Push(LOKI, snappy_block(ld(1, ld(1, b'{job="batch"}') + entries)), PROTOBUF, None, count)
+    doc = {
+        "streams": [{"stream": {"job": "batch"}, "values": [[str(NOW_NS + i), line] for i, line in enumerate(lines)]}]
+    }
+    return Push(LOKI, gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), 6), JSON, "gzip", count)
+
+
+#: The hostile shapes of issue 21 by name, each with what it should get once every element is
+#: charged against the work budget.
+HOSTILE: dict[str, Callable[[], Push]] = {
+    "otlp-empty-record-attributes": otlp_empty_record_attributes,
+    "otlp-empty-record-attributes-json": otlp_empty_record_attributes_json,
+    "otlp-empty-resource-attributes": otlp_empty_resource_attributes,
+    "otlp-empty-array-values": otlp_empty_array_values,
+    "otlp-27413-records-x-119-attributes": otlp_records_with_attributes,
+    "loki-25653-entries-x-128-metadata": loki_entries_with_metadata,
+    "loki-empty-metadata-pairs": loki_empty_metadata_pairs,
+    "json-unused-values": json_unused_values,
+    "json-lone-surrogate-and-values": json_lone_surrogate_and_values,
+    "json-duplicate-label-keys": json_duplicate_label_keys,
+}

@@ -1,0 +1,153 @@
+"""The work budget's pre-pass (decoding/prepass.py): every element a decoder would build is
+charged before it is built, a body over the budget is refused, and bytes inside strings or
+payloads are not mistaken for elements when that would refuse a push that fits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loki_ingest.decoding import prepass
+from loki_ingest.decoding.logproto import decode_push_request
+from loki_ingest.errors import PayloadTooLarge
+from loki_ingest.ingest.budget import Budget, Costs
+from tests.support.wire import field, push_request, varint
+
+NOW_NS = 1_767_225_600_000_000_000
+
+
+def charged_protobuf(body: bytes, schema: prepass.Schema = prepass.LOKI_PUSH, root: str = "PushRequest") -> float:
+    budget = Budget(float("inf"))
+    prepass.charge_protobuf(body, budget, schema, root)
+    return budget.spent
+
+
+def charged_json(body: bytes, limit: float = float("inf")) -> float:
+    budget = Budget(limit)
+    prepass.charge_json(body, budget, group_keys=(b'"stream"',), group_cost=Costs.STREAM)
+    return budget.spent
+
+
+pairs = st.lists(st.tuples(st.binary(max_size=4), st.binary(max_size=4)), max_size=4)
+entries = st.lists(st.tuples(st.integers(0, 2**62), st.binary(max_size=8), pairs), max_size=6)
+streams = st.lists(st.tuples(st.just(b'{a="b"}'), entries), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(streams)
+def test_every_stream_entry_and_metadata_pair_the_decoder_builds_is_charged(pushed: list) -> None:  # type: ignore[type-arg]
+    body = push_request(pushed)
+    decoded = decode_push_request(body)
+    floor = (
+        Costs.STREAM * len(decoded)
+        + Costs.PB_ENTRY * sum(len(s.entries) for s in decoded)
+        + Costs.PB_METADATA_PAIR * sum(len(e[2]) for s in decoded for e in s.entries)
+        + Costs.BYTE * len(body)
+    )
+    assert charged_protobuf(body) >= floor - 1e-6
+
+
+def non_minimal(key: int) -> bytes:
+    """A key spelled in two bytes (a valid varint with a redundant continuation byte)."""
+    return bytes([key | 0x80, 0x00])
+
+
+def test_a_non_minimal_key_is_charged_as_the_same_field() -> None:
+    entry = field(1, varint(8) + varint(1)) + field(2, b"x")
+    minimal = field(1, field(2, entry))
+    # A stream whose entries key is non-minimal: 0x92 0x00 is field 2, wire type LEN.
+    stream = non_minimal(0x12) + varint(len(entry)) + entry
+    spelled = field(1, stream)
+    assert charged_protobuf(spelled) == pytest.approx(charged_protobuf(minimal) + Costs.BYTE)  # one byte longer
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"\x0a\xff\xff\xff\xff\x0f", id="length-past-the-end"),
+        pytest.param(b"\x0a", id="truncated-length"),
+        pytest.param(b"\x8a", id="truncated-key"),
+        pytest.param(b"\x0b" * 1000, id="start-groups"),
+        pytest.param(b"\x0f\x0a\x00", id="wire-type-7"),
+        pytest.param(b"\x0a\x02\x12\x05", id="child-longer-than-parent"),
+    ],
+)
+def test_a_malformed_body_is_left_to_the_decoder(body: bytes) -> None:
+    assert charged_protobuf(body) >= Costs.BYTE * len(body)
+
+
+def test_nesting_deeper_than_the_walk_goes_is_still_charged_and_bounded() -> None:
+    value = b""
+    for _ in range(5_000):  # AnyValue{array_value{values: [...]}}
+        value = field(5, field(1, value))
+    record = field(5, value)
+    body = field(1, field(2, field(2, record)))
+    units = charged_protobuf(body, prepass.OTLP_LOGS, "ExportLogsServiceRequest")
+    assert units >= Costs.OTLP_RECORD + Costs.OTLP_VALUE * 100
+
+
+@pytest.mark.parametrize(
+    ("attribute", "count"),
+    [
+        pytest.param(b"", 10_000, id="empty-attributes"),
+        pytest.param(field(1, b"k") + field(2, field(1, b"v")), 1_000, id="string-attributes"),
+    ],
+)
+def test_otlp_attributes_are_charged_even_when_empty(attribute: bytes, count: int) -> None:
+    record = field(6, attribute) * count
+    body = field(1, field(2, field(2, record)))
+    units = charged_protobuf(body, prepass.OTLP_LOGS, "ExportLogsServiceRequest")
+    assert units >= count * Costs.OTLP_ATTRIBUTE + Costs.OTLP_RECORD
+
+
+def test_a_protobuf_body_over_the_budget_is_refused() -> None:
+    body = push_request([(b'{a="b"}', [(NOW_NS + i, b"x", []) for i in range(2_000)])])
+    with pytest.raises(PayloadTooLarge, match="smaller pushes") as raised:
+        prepass.charge_protobuf(body, Budget(10_000), prepass.LOKI_PUSH, "PushRequest")
+    assert raised.value.reason == "over_work_budget"
+
+
+def v1(values: list[list[str]]) -> bytes:
+    return json.dumps({"streams": [{"stream": {"app": "x"}, "values": values}]}).encode()
+
+
+def test_json_entries_are_charged_per_structural_byte() -> None:
+    body = v1([[str(NOW_NS + i), "x"] for i in range(1_000)])
+    per_entry = 3 * Costs.JSON_OPEN_OR_COMMA + 2 * Costs.JSON_STRING
+    assert charged_json(body) >= 1_000 * per_entry
+
+
+def test_commas_inside_strings_do_not_refuse_a_push_that_fits() -> None:
+    line = "a," * 100_000  # 100,000 commas the upper bound counts, inside one string
+    body = v1([[str(NOW_NS), line]])
+    upper = charged_json(body)
+    assert upper > 100_000 * Costs.JSON_OPEN_OR_COMMA
+    exact = charged_json(body, limit=upper / 2)  # the exact count, not a 413
+    assert exact < 1_000 + Costs.BYTE * len(body)
+
+
+def test_many_strings_over_the_budget_are_refused_without_the_exact_count() -> None:
+    body = v1([[str(NOW_NS + i), ""] for i in range(50_000)])
+    with pytest.raises(PayloadTooLarge, match="WORK_BUDGET_UNITS"):
+        charged_json(body, limit=50_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "outside"),
+    [
+        pytest.param('{"a":"b\\"c,d:e"}', (0, 1, 1, 2), id="escaped-quote"),
+        pytest.param('{"a":"\\\\","b":["x,y"]}', (1, 2, 2, 4), id="escaped-backslash"),
+        pytest.param('{"a":"b"', (0, 1, 1, 2), id="truncated"),
+        pytest.param('["x", "unterminated', (1, 1, 0, 1), id="unterminated-string"),
+    ],
+)
+def test_the_exact_json_count_reads_structure_outside_strings_only(text: str, outside: tuple[int, ...]) -> None:
+    commas, opens, colons, strings = outside
+    body = text.encode()
+    exact = prepass.json_exact(body)
+    expected = Costs.JSON_OPEN_OR_COMMA * (commas + opens) + Costs.JSON_COLON * colons + Costs.JSON_STRING * strings
+    assert exact == pytest.approx(expected)
+    assert exact <= prepass.json_upper(body) + 1e-9
