@@ -22,6 +22,7 @@ from tests.support.hostile import (
     NOW_NS,
     Push,
     client_batch,
+    json_unterminated_escaped_quotes,
     loki_entries_with_metadata,
     otlp_records_with_attributes,
 )
@@ -43,6 +44,16 @@ def test_a_push_over_the_work_budget_is_413_before_the_work(name: str) -> None:
     assert figures["status"] == 413, figures
     assert figures["delivered"] == 0
     assert figures["rss_growth"] <= REFUSED_RSS, figures
+
+
+def test_a_json_body_whose_strings_never_end_is_refused_by_the_parser_not_a_quadratic_scan() -> None:
+    """`"` then `\\",` repeated: counting its strings must stay linear (a backtracking pattern
+    retried from every quote took minutes); the hang guard below is not a speed target."""
+    push = json_unterminated_escaped_quotes()
+    figures = run_push(push, rss_limit=REFUSED_RSS, timeout=120)
+    record_figures("work budget: json-unterminated-escaped-quotes", {"bytes_in": len(push.body), **figures})
+    assert figures["status"] == 400, figures
+    assert "Unterminated string" in figures["body"], figures
 
 
 BATCHES = [

@@ -3,7 +3,7 @@ bounded: a watchdog stops the push (as "aborted") once its RSS growth passes a l
 of a push that would take gigabytes fails in the time it takes to reach the limit.
 
 The answer: the status, the CPU seconds of the push (for the record; tests never assert on
-time), the peak RSS growth over the interpreter before the push, the records delivered (a
+time), the work units it was charged, the peak RSS growth over the interpreter before the push, the records delivered (a
 Firehose stand-in that counts them rather than keeping them, so they cost no memory), and the
 start of the body.
 """
@@ -28,6 +28,18 @@ SCRIPT = textwrap.dedent(
     sys.path[:0] = [{root!r}]
     from tests.conftest import FakeFirehose, event, new_app
     from loki_ingest.delivery.sink import FixedDeadline
+    from loki_ingest.ingest import budget as budgets
+
+    spent = [0.0]
+    charge = budgets.Budget.charge
+
+    def charged(self, units):  # the units the push was charged, for the figures
+        try:
+            charge(self, units)
+        finally:
+            spent[0] = max(spent[0], self.spent)
+
+    budgets.Budget.charge = charged
 
     body_path, path, content_type, encoding, limit = sys.argv[1:6]
     limit = int(limit)
@@ -79,7 +91,7 @@ SCRIPT = textwrap.dedent(
     cpu = time.process_time() - cpu
     over.append(False)
     print(json.dumps({{"status": status, "body": body, "cpu_s": round(cpu, 3), "rss_growth": hwm() - base,
-                      "delivered": getattr(firehose, "lines_seen", 0)}}))
+                      "delivered": getattr(firehose, "lines_seen", 0), "units": round(spent[0])}}))
     """
 ).format(root=str(ROOT))
 

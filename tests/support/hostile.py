@@ -133,6 +133,91 @@ def json_duplicate_label_keys(size: int = CAP) -> Push:
     return Push(LOKI, gzip.compress(body, 9), JSON, "gzip")
 
 
+# --- review of the budget: leaf fields repeated, depth, quadratic scans, shared pairs ------------
+
+
+def _loki_entry_with(fields: bytes) -> Push:
+    body = ld(1, ld(1, b'{app="x"}') + ld(2, _timestamp(NOW_NS) + ld(2, b"x") + fields))
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+def loki_repeated_line_field(size: int = CAP) -> Push:
+    """One entry whose line field (`12 00`, empty) repeats millions of times: each is read."""
+    return _loki_entry_with(_repeat_to(b"\x12\x00", size - 64))
+
+
+def loki_repeated_timestamp_seconds(size: int = CAP) -> Push:
+    """One entry whose timestamp's seconds field (`08 00`) repeats millions of times."""
+    timestamp = ld(1, _repeat_to(b"\x08\x00", size - 64))
+    body = ld(1, ld(1, b'{app="x"}') + ld(2, timestamp + ld(2, b"x")))
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+def loki_repeated_pair_name(size: int = CAP) -> Push:
+    """One metadata pair whose name field (`0a 00`) repeats millions of times."""
+    return _loki_entry_with(ld(3, _repeat_to(b"\x0a\x00", size - 64) + ld(2, b"v")))
+
+
+def loki_repeated_stream_labels(size: int = CAP) -> Push:
+    """One stream whose labels field (`0a 00`, empty) repeats millions of times."""
+    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x"))
+    body = ld(1, _repeat_to(b"\x0a\x00", size - 64) + ld(1, b'{app="x"}') + entry)
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+def loki_repeated_stream_hash(size: int = CAP) -> Push:
+    """One stream whose (ignored) hash field (`18 00`) repeats millions of times."""
+    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x"))
+    body = ld(1, ld(1, b'{app="x"}') + _repeat_to(b"\x18\x00", size - 64) + entry)
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+def _otlp_record_with(fields: bytes) -> Push:
+    record = b"\x09" + NOW_NS.to_bytes(8, "little") + ld(5, ld(1, b"x")) + fields
+    return Push(OTLP, gzip.compress(ld(1, ld(2, ld(2, record))), 9), PROTOBUF, "gzip")
+
+
+def otlp_repeated_severity(size: int = CAP) -> Push:
+    """One record whose severity_number (`10 00`) repeats millions of times."""
+    return _otlp_record_with(_repeat_to(b"\x10\x00", size - 64))
+
+
+def otlp_repeated_trace_id(size: int = CAP) -> Push:
+    """One record whose trace_id (`4a 00`, empty) repeats millions of times."""
+    return _otlp_record_with(_repeat_to(b"\x4a\x00", size - 64))
+
+
+def otlp_repeated_attribute_key(size: int = CAP) -> Push:
+    """One attribute whose key (`0a 00`) repeats millions of times."""
+    return _otlp_record_with(ld(6, _repeat_to(b"\x0a\x00", size - 64)))
+
+
+def otlp_deep_kvlists(depth: int = 42, size: int = CAP) -> Push:
+    """Millions of empty KeyValues inside a kvlist nested `depth` levels (3 messages a level):
+    below the walk's old depth cap, where nothing was charged."""
+    inner = _repeat_to(b"\x0a\x00", size - 16 * depth - 64)  # KeyValueList.values, empty
+    for _ in range(depth):
+        inner = ld(1, ld(2, ld(6, inner)))  # KeyValue.value -> AnyValue.kvlist_value -> KeyValueList
+    return _otlp_record_with(ld(6, ld(2, ld(6, inner))))
+
+
+def json_unterminated_escaped_quotes(size: int = CAP) -> Push:
+    """`"` then `\\",` repeated and never closed: a backtracking string pattern retries from
+    every quote (quadratic)."""
+    body = b'"' + _repeat_to(b'\\",', size // 2) + _repeat_to(b",", size // 2 - 8)
+    return Push(LOKI, gzip.compress(body, 9), JSON, "gzip")
+
+
+def otlp_shared_pairs_not_spliced(attributes: int = 120, records: int = 40_000) -> Push:
+    """Resource attributes with one name repeated (so the rendered tail cannot be spliced in)
+    and many records: each record renders every shared pair again (120 pairs, within Loki's 128
+    per entry, x 40,000 records is 4.8M pair renders and only 12 MB of expansion)."""
+    resource = ld(1, ld(1, ld(1, b"k") + ld(2, ld(1, b"v"))) * attributes)
+    record = ld(2, b"\x09" + NOW_NS.to_bytes(8, "little") + ld(5, ld(1, b"x")))
+    body = ld(1, resource + ld(2, record * records))
+    return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip")
+
+
 # --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
 
 
@@ -163,4 +248,14 @@ HOSTILE: dict[str, Callable[[], Push]] = {
     "json-unused-values": json_unused_values,
     "json-lone-surrogate-and-values": json_lone_surrogate_and_values,
     "json-duplicate-label-keys": json_duplicate_label_keys,
+    "loki-repeated-line-field": loki_repeated_line_field,
+    "loki-repeated-timestamp-seconds": loki_repeated_timestamp_seconds,
+    "loki-repeated-pair-name": loki_repeated_pair_name,
+    "loki-repeated-stream-labels": loki_repeated_stream_labels,
+    "loki-repeated-stream-hash": loki_repeated_stream_hash,
+    "otlp-repeated-severity": otlp_repeated_severity,
+    "otlp-repeated-trace-id": otlp_repeated_trace_id,
+    "otlp-repeated-attribute-key": otlp_repeated_attribute_key,
+    "otlp-deep-kvlists": otlp_deep_kvlists,
+    "otlp-shared-pairs-not-spliced": otlp_shared_pairs_not_spliced,
 }

@@ -4,6 +4,7 @@ while validating and storing exactly as if every entry carried its own copy."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ import pytest
 from loki_ingest.decoding.otlp import levels
 from loki_ingest.decoding.otlp.json_body import decode_json
 from loki_ingest.decoding.otlp.protobuf_body import decode_protobuf
+from loki_ingest.ingest.budget import Costs
 from loki_ingest.ingest.limits import Limits
 from loki_ingest.ingest.model import Rejections, Stream, TailedMetadata
 from loki_ingest.ingest.validate import validate
-from loki_ingest.records.render import build
+from loki_ingest.records.render import build, shared_units
 from tests.conftest import NOW_NS
 from tests.support.otlp import ExportLogsServiceRequest, record, request, resource_logs, scope_logs, to_json
 from tests.support.wire import varint
@@ -254,6 +256,24 @@ def test_shared_metadata_validates_and_renders_exactly_as_copied_metadata(
     copied_built = build(with_level, Rejections(), 1_000_000)
     assert shared_built.lines == copied_built.lines
     assert shared_built.lines or shared_rejections  # the case stores or refuses something
+
+
+@pytest.mark.parametrize(("resource", "scope", "own"), SHARED_CASES)
+def test_rendering_the_shared_pairs_again_per_record_is_charged_before_rendering(
+    resource: list[tuple[bytes, bytes]], scope: list[tuple[bytes, bytes]], own: list[list[tuple[bytes, bytes]]]
+) -> None:
+    """A record whose metadata cannot be stored as one plain object (it has metadata_base64)
+    renders the shared pairs again: the budget is charged those pairs for each such record."""
+    valid = validate(decode(raw_request(resource, scope, own), "protobuf"), Limits(), Rejections(), now_ns=NOW_NS)
+    entries = [metadata for stream in valid for _, _, metadata in stream.entries]
+    lines = build(valid, Rejections(), 1_000_000).lines
+    assert len(lines) == len(entries)
+    again = sum(
+        metadata.shared.count
+        for metadata, line in zip(entries, lines, strict=True)
+        if type(metadata) is TailedMetadata and "metadata_base64" in json.loads(line)
+    )
+    assert shared_units(valid) == again * Costs.OTLP_SHARED_PAIR
 
 
 # --- the line rules on their own ------------------------------------------------------------------------

@@ -103,6 +103,50 @@ def test_otlp_attributes_are_charged_even_when_empty(attribute: bytes, count: in
     assert units >= count * Costs.OTLP_ATTRIBUTE + Costs.OTLP_RECORD
 
 
+LOKI_ENTRY = field(1, field(1, varint(1)) + field(2, b"x"))
+OTLP_RECORD = field(5, field(1, b"x"))
+
+
+def loki(stream: bytes) -> bytes:
+    return field(1, stream)
+
+
+def otlp(record: bytes) -> bytes:
+    return field(1, field(2, field(2, record)))
+
+
+#: A field repeated N times where the decoder reads (or skips) every occurrence: each one costs
+#: a Python step, so each must be charged, however small (`12 00` is an empty line).
+REPEATED = [
+    pytest.param(lambda r: loki(field(2, LOKI_ENTRY + b"\x12\x00" * r)), "loki", id="loki-line"),
+    pytest.param(lambda r: loki(field(2, field(1, b"\x08\x00" * r) + field(2, b"x"))), "loki", id="loki-seconds"),
+    pytest.param(lambda r: loki(field(2, LOKI_ENTRY + field(3, b"\x0a\x00" * r))), "loki", id="loki-pair-name"),
+    pytest.param(lambda r: loki(b"\x0a\x00" * r + field(2, LOKI_ENTRY)), "loki", id="loki-stream-labels"),
+    pytest.param(lambda r: loki(b"\x18\x00" * r + field(2, LOKI_ENTRY)), "loki", id="loki-stream-hash"),
+    pytest.param(lambda r: otlp(OTLP_RECORD + b"\x10\x00" * r), "otlp", id="otlp-severity"),
+    pytest.param(lambda r: otlp(OTLP_RECORD + b"\x4a\x00" * r), "otlp", id="otlp-trace-id"),
+    pytest.param(lambda r: otlp(OTLP_RECORD + field(6, b"\x0a\x00" * r)), "otlp", id="otlp-attribute-key"),
+    pytest.param(lambda r: otlp(field(5, b"\x0a\x00" * r)), "otlp", id="otlp-body-string"),
+    pytest.param(lambda r: field(1, field(2, field(1, b"\x0a\x00" * r))), "otlp", id="otlp-scope-name"),
+]
+
+
+@pytest.mark.parametrize(("build", "schema"), REPEATED)
+def test_every_occurrence_of_a_repeated_leaf_field_is_charged(build, schema: str) -> None:  # type: ignore[no-untyped-def]
+    root = ("PushRequest", prepass.LOKI_PUSH) if schema == "loki" else ("ExportLogsServiceRequest", prepass.OTLP_LOGS)
+    once, many = (charged_protobuf(build(r), root[1], root[0]) for r in (1, 10_001))
+    assert many - once >= 10_000 * Costs.PB_FIELD
+
+
+def test_kvlists_nested_as_deep_as_the_decoder_goes_are_charged_inside() -> None:
+    """42 levels of kvlists are 126 messages below a record: everything in them is charged."""
+    inner = b"\x0a\x00" * 10_000  # empty KeyValues
+    for _ in range(63):  # the decoders accept 64 levels of AnyValue
+        inner = field(1, field(2, field(6, inner)))
+    units = charged_protobuf(otlp(field(6, field(2, field(6, inner)))), prepass.OTLP_LOGS, "ExportLogsServiceRequest")
+    assert units >= 10_000 * Costs.OTLP_ATTRIBUTE
+
+
 def test_a_protobuf_body_over_the_budget_is_refused() -> None:
     body = push_request([(b'{a="b"}', [(NOW_NS + i, b"x", []) for i in range(2_000)])])
     with pytest.raises(PayloadTooLarge, match="smaller pushes") as raised:
@@ -141,7 +185,9 @@ def test_many_strings_over_the_budget_are_refused_without_the_exact_count() -> N
         pytest.param('{"a":"b\\"c,d:e"}', (0, 1, 1, 2), id="escaped-quote"),
         pytest.param('{"a":"\\\\","b":["x,y"]}', (1, 2, 2, 4), id="escaped-backslash"),
         pytest.param('{"a":"b"', (0, 1, 1, 2), id="truncated"),
-        pytest.param('["x", "unterminated', (1, 1, 0, 1), id="unterminated-string"),
+        pytest.param('["x", "unterminated', (1, 1, 0, 2), id="unterminated-string"),
+        pytest.param('"' + '\\",' * 1000, (0, 0, 0, 1), id="escaped-quotes-never-closed"),
+        pytest.param('"' + '\\"' * 1000 + "\\", (0, 0, 0, 1), id="never-closed-ending-in-a-backslash"),
     ],
 )
 def test_the_exact_json_count_reads_structure_outside_strings_only(text: str, outside: tuple[int, ...]) -> None:

@@ -21,12 +21,17 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from loki_ingest.decoding.otlp.mapping import MAX_DEPTH
 from loki_ingest.ingest.budget import Budget, Costs
 from loki_ingest.wire import Bytes
 
 # --- JSON ---------------------------------------------------------------------------------------
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: A JSON string, or an unterminated one (even ending in a lone backslash) up to the end: every
+#: match from a quote succeeds, so the scan is linear whatever the bytes. A pattern that can
+#: fail there (`"` then `\",` repeated, never closed) is retried from every quote: quadratic,
+#: tens of seconds for 16 MiB.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 
 
 def charge_json(data: Bytes, budget: Budget, *, group_keys: tuple[bytes, ...], group_cost: float) -> None:
@@ -54,7 +59,7 @@ def json_upper(data: Bytes) -> float:
     return (
         Costs.JSON_OPEN_OR_COMMA * (count(b",") + count(b"[") + count(b"{"))
         + Costs.JSON_COLON * count(b":")
-        + Costs.JSON_STRING * count(b'"') / 2
+        + Costs.JSON_STRING * ((count(b'"') + 1) // 2)  # an unterminated string counts too
     )
 
 
@@ -73,30 +78,35 @@ def json_exact(data: Bytes) -> float:
 
 
 class Field(NamedTuple):
-    """A field the walk knows: the message it holds (None: not walked into), what each
-    occurrence costs, and what each payload byte costs on top."""
+    """A field the walk knows: the message it holds (None: a scalar, string or bytes field, not
+    walked into), what each occurrence costs, and what each payload byte costs on top."""
 
     message: str | None = None
-    cost: float = 0.0
+    cost: float = Costs.PB_FIELD
     per_byte: float = 0.0
 
 
 Schema = Mapping[str, Mapping[int, Field]]
 
+#: A scalar, string or bytes field: reading (or overwriting) one costs a Python step whatever
+#: its size, so every occurrence is charged, even the 2-byte `12 00` repeated a million times.
 _LEAF = Field()
 
-#: Loki's PushRequest (pkg/push/push.proto): the entry and its metadata pairs are the elements.
+#: Loki's PushRequest (pkg/push/push.proto): streams, entries, their timestamps and metadata
+#: pairs are walked into, so every field the decoder reads is charged once.
 LOKI_PUSH: Schema = {
     "PushRequest": {1: Field("Stream", Costs.STREAM)},
-    "Stream": {1: Field(None, 0.0, Costs.LABEL_BYTE), 2: Field("Entry", Costs.PB_ENTRY), 3: _LEAF},
-    "Entry": {1: _LEAF, 2: _LEAF, 3: Field(None, Costs.PB_METADATA_PAIR)},
+    "Stream": {1: Field(None, Costs.PB_FIELD, Costs.LABEL_BYTE), 2: Field("Entry", Costs.PB_ENTRY), 3: _LEAF},
+    "Entry": {1: Field("Timestamp"), 2: _LEAF, 3: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR)},
+    "Timestamp": {1: _LEAF, 2: _LEAF},
+    "LabelPairAdapter": {1: _LEAF, 2: _LEAF},
 }
 
 _KEY_VALUE = Field("KeyValue", Costs.OTLP_ATTRIBUTE)
 _ANY_VALUE = Field("AnyValue", Costs.OTLP_VALUE)
 
 #: OTLP's ExportLogsServiceRequest (opentelemetry-proto, logs/v1 and common/v1): every record,
-#: attribute and AnyValue (empty or not) is an element.
+#: attribute and AnyValue (empty or not), and every scalar in them, is an element.
 OTLP_LOGS: Schema = {
     "ExportLogsServiceRequest": {1: Field("ResourceLogs", Costs.OTLP_GROUP)},
     "ResourceLogs": {1: Field("Resource"), 2: Field("ScopeLogs", Costs.OTLP_GROUP), 3: _LEAF},
@@ -118,17 +128,19 @@ OTLP_LOGS: Schema = {
     "KeyValueList": {1: _KEY_VALUE},
 }
 
-#: Messages nested deeper than this are not walked into (the decoders refuse AnyValues nested
-#: past their own, lower, limit); the walk's stack stays small whatever the body.
-_MAX_DEPTH = 128
+#: The walk's stack: deep enough for everything the decoders decode (an AnyValue nested
+#: MAX_DEPTH levels is at most 3 messages per level below a LogRecord, 4 messages down). A
+#: subtree below it is charged as if it were all 2-byte fields, so depth hides nothing.
+_MAX_DEPTH = 8 + 3 * MAX_DEPTH
 
 
 class _Message(NamedTuple):
     """A schema message compiled for the walk: its LEN fields by key value (field << 3 | 2) ->
-    (cost, cost per payload byte, the message it holds or None), and all its field numbers."""
+    (cost, cost per payload byte, the message it holds or None), and the cost of each of its
+    other fields by number."""
 
     fields: dict[int, tuple[float, float, _Message | None]]
-    numbers: frozenset[int]
+    scalars: dict[int, float]
 
 
 _COMPILED: dict[int, dict[str, _Message]] = {}
@@ -137,7 +149,7 @@ _COMPILED: dict[int, dict[str, _Message]] = {}
 def _compile(schema: Schema) -> dict[str, _Message]:
     compiled = _COMPILED.get(id(schema))
     if compiled is None:
-        compiled = {name: _Message({}, frozenset(fields)) for name, fields in schema.items()}
+        compiled = {name: _Message({}, {n: spec.cost for n, spec in fields.items()}) for name, fields in schema.items()}
         for name, fields in schema.items():
             for number, spec in fields.items():
                 child = compiled[spec.message] if spec.message is not None else None
@@ -147,12 +159,12 @@ def _compile(schema: Schema) -> dict[str, _Message]:
 
 
 def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> None:
-    """Charge a protobuf body: its bytes, then every field the walk meets (`schema`'s cost for
-    a LEN field it knows, nothing for a known field of another wire type, PB_OTHER_FIELD for
-    any other field)."""
+    """Charge a protobuf body: its bytes, then every field occurrence the walk meets (`schema`'s
+    cost for a field it knows, of any wire type; PB_OTHER_FIELD for any other field)."""
     units = Costs.BYTE * len(data)
     left = budget.limit - budget.spent
     other = Costs.PB_OTHER_FIELD
+    below_cap = other / 2  # per byte of a subtree past _MAX_DEPTH: at most one field per 2 bytes
     message = _compile(schema)[root]
     table = message.fields
     stack: list[tuple[_Message, int]] = []
@@ -192,14 +204,16 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
                 continue
             cost, per_byte, child = spec
             units += cost + per_byte * size
-            if child is not None and len(stack) < _MAX_DEPTH:
+            if child is None:
+                i = stop
+            elif len(stack) < _MAX_DEPTH:
                 stack.append((message, end))
                 message, table, end = child, child.fields, stop
             else:
+                units += below_cap * size
                 i = stop
             continue
-        if (key >> 3) not in message.numbers:
-            units += other
+        units += message.scalars.get(key >> 3, other)
         if wire == 0:
             while i < end and data[i] >= 0x80:
                 i += 1

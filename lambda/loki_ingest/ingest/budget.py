@@ -52,15 +52,23 @@ class Costs:
     JSON_STRING: Final = 0.2
     STREAM: Final = 22.0  # a stream's labels parsed, canonicalised, hashed and rendered once
     LABEL_BYTE: Final = 0.06  # a Prometheus-style label string, parsed
-    # Protobuf (Loki's PushRequest), counted by a walk over the keys.
-    PB_ENTRY: Final = 7.0
-    PB_METADATA_PAIR: Final = 3.0
-    PB_OTHER_FIELD: Final = 2.0  # a field skipped or read beside the ones above
-    # OTLP (protobuf and JSON share the mapping's cost per element).
+    # Protobuf, counted by a walk over the keys. Every field occurrence is charged: a scalar,
+    # string or bytes field PB_FIELD (a repeated one is read again each time), an unknown one
+    # PB_OTHER_FIELD; a message field its element's cost on top of its own fields'. A Loki
+    # entry (timestamp, seconds, nanos, line) is thus 3 + 4 = 7, a metadata pair 2 + 2 = 4.
+    PB_FIELD: Final = 1.0
+    PB_OTHER_FIELD: Final = 2.0
+    PB_ENTRY: Final = 3.0
+    PB_METADATA_PAIR: Final = 2.0
+    # OTLP (protobuf and JSON share the mapping's cost per element); the protobuf walk adds
+    # PB_FIELD per scalar (a record's timestamps, severity, ids; a key; a string value).
     OTLP_RECORD: Final = 8.0
     OTLP_ATTRIBUTE: Final = 3.0
     OTLP_VALUE: Final = 2.0  # an AnyValue, empty or not
     OTLP_GROUP: Final = 21.0  # a resource_logs or scope_logs
+    # A resource or scope attribute rendered again for every record of the scope: only when the
+    # shared pairs cannot be spliced in as rendered once (records/render.py shared_units).
+    OTLP_SHARED_PAIR: Final = 1.0
     # Content-Encoding.
     GZIP_MEMBER: Final = 5.0
     SNAPPY_ELEMENT: Final = 0.3

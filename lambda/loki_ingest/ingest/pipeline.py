@@ -44,6 +44,10 @@ def ingest(ctx: RequestContext, sink: Sink) -> None:
     with tracer.segment("validate"):
         valid = validate(streams, ctx.limits, outcome.rejections, ctx.received_ns)
         del streams  # keep one copy of the push in memory at a time
+        try:
+            budget.charge(render.shared_units(valid))
+        finally:
+            outcome.work_units = int(budget.spent)
     # Records are rendered as the sink packs them, one batch in flight: their memory does not
     # grow with the push (the segment holds rendering and delivery both).
     lines = _Counted(render.records(valid, outcome.rejections, sink.max_line_bytes, tenant=ctx.tenant))

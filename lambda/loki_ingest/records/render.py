@@ -43,8 +43,17 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from loki_ingest.decoding.jsondoc import has_lone_surrogate
+from loki_ingest.ingest.budget import Costs
 from loki_ingest.ingest.limits import Limits
-from loki_ingest.ingest.model import EntryMetadata, Metadata, Rejections, TailedMetadata, exact_bytes, iso_seconds
+from loki_ingest.ingest.model import (
+    EntryMetadata,
+    Metadata,
+    Rejections,
+    SharedTail,
+    TailedMetadata,
+    exact_bytes,
+    iso_seconds,
+)
 from loki_ingest.ingest.validate import ValidStream
 from loki_ingest.wire import DETECTED_LEVEL, NS_PER_SECOND
 
@@ -217,25 +226,52 @@ def _metadata_pairs(metadata: EntryMetadata) -> tuple[bytes, bytes | None]:
     if type(metadata) is tuple:
         return _pairs(metadata, unique_names=False)
     assert type(metadata) is TailedMetadata
-    shared = metadata.shared
+    spliced = _spliced(metadata, _rendered_tail(metadata.shared))
+    if spliced is None:
+        return _pairs(metadata.pairs(), unique_names=False)
+    return spliced, None
+
+
+def _rendered_tail(shared: SharedTail) -> _RenderedTail:
     cached = shared.cache
     if type(cached) is not _RenderedTail:
         pairs = shared.pairs()
         body, listed = _pairs(pairs, unique_names=False)
         cached = shared.cache = _RenderedTail(body[1:-1] if listed is None else None, {n for n, _ in pairs})
+    return cached
+
+
+def _spliced(metadata: TailedMetadata, tail: _RenderedTail) -> bytes | None:
+    """The entry's metadata object with the tail spliced in as rendered once; None when that
+    would not be exact (the tail or the entry's own pairs need base64, or a name repeats)."""
     own, added = metadata.own, metadata.added
-    if cached.inner is None or (own and added and any(n == m for n, _ in own for m, _ in added)):
-        return _pairs(metadata.pairs(), unique_names=False)  # not exact, or a name repeats
+    if tail.inner is None or (own and added and any(n == m for n, _ in own for m, _ in added)):
+        return None
     inner = []
     for part in (own, None, added):
         if part is None:
-            inner.append(cached.inner)
+            inner.append(tail.inner)
         elif part:
             body, listed = _pairs(part, unique_names=False)
-            if listed is not None or any(n in cached.names for n, _ in part):
-                return _pairs(metadata.pairs(), unique_names=False)
+            if listed is not None or any(n in tail.names for n, _ in part):
+                return None
             inner.append(body[1:-1])
-    return b"{" + b",".join(part for part in inner if part) + b"}", None
+    return b"{" + b",".join(part for part in inner if part) + b"}"
+
+
+def shared_units(streams: Iterable[ValidStream]) -> float:
+    """What rendering costs beyond what decoding charged: an entry whose shared tail cannot be
+    spliced in renders every shared pair again (Costs.OTLP_SHARED_PAIR each). Charged before
+    the first record is built, so a push over the budget is refused before any delivery."""
+    pairs = 0
+    for stream in streams:
+        if not stream.entries or type(stream.entries[0][2]) is not TailedMetadata:
+            continue  # a Loki stream: no shared tail
+        for _, _, metadata in stream.entries:
+            assert type(metadata) is TailedMetadata
+            if metadata.shared.count and _spliced(metadata, _rendered_tail(metadata.shared)) is None:
+                pairs += metadata.shared.count
+    return pairs * Costs.OTLP_SHARED_PAIR
 
 
 class _RenderedTail:
