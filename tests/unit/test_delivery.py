@@ -3,7 +3,9 @@ anything is still unsent."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -13,7 +15,7 @@ from botocore.stub import Stubber
 
 from loki_ingest.delivery.firehose import FirehoseSink
 from loki_ingest.delivery.sink import DeliveryFailed, FixedDeadline
-from tests.conftest import FakeFirehose, make_settings
+from tests.conftest import SAMPLE_V1, FakeFirehose, Harness, event, make_settings
 
 
 def deadline(seconds: float = 30.0) -> FixedDeadline:
@@ -184,3 +186,33 @@ def test_works_against_a_real_boto3_client_with_stubber() -> None:
         report = sink.deliver_batches([[b"1\n", b"2\n"]], deadline())
         stubber.assert_no_pending_responses()
     assert (report.records, report.calls, report.retries) == (2, 3, 2)
+
+
+def test_a_failure_while_rendering_a_later_record_is_a_500_that_logs_what_was_delivered(
+    make_app: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records are rendered as the sink sends them: when rendering fails after a batch has
+    gone (a bug), the 500's log line still says how many records reached Firehose."""
+    import io
+    import logging
+
+    from loki_ingest.records import render
+
+    def records(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        for i in range(6_000):  # 6 MB: more than one PutRecordBatch (4 MiB)
+            yield b'{"n":%d,"pad":"%b"}\n' % (i, b"x" * 1000)
+        raise RuntimeError("rendering broke")
+
+    monkeypatch.setattr(render, "records", records)
+    harness = make_app(log_every_request=True)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(harness.app.logger.handlers[0].formatter)
+    monkeypatch.setattr(harness.app.logger, "handlers", [handler])
+    status, _ = harness.json(event(body=SAMPLE_V1))
+    assert status == 500
+    logged = [json.loads(text) for text in out.getvalue().splitlines()]
+    (line,) = [entry for entry in logged if entry["message"] == "request"]
+    assert line["reason"] == "internal_error"
+    assert line["records"] == sum(map(len, harness.firehose.calls)) > 0  # Firehose records (packed lines)
+    assert harness.firehose.records()  # and the lines in them did land

@@ -163,14 +163,18 @@ class FirehoseSink:
             settings.delivery_connect_timeout_seconds + settings.delivery_read_timeout_seconds
         ) * 1000
 
-    def deliver(self, lines: Iterable[bytes], deadline: Deadline) -> DeliveryReport:
+    def deliver(
+        self, lines: Iterable[bytes], deadline: Deadline, report: DeliveryReport | None = None
+    ) -> DeliveryReport:
         """Pack the lines as they come and send each batch once it is full: one batch (4 MiB at
         most) in flight, so memory does not grow with the push's record count."""
-        return self.deliver_batches(batches(lines), deadline)
+        return self.deliver_batches(batches(lines), deadline, report)
 
-    def deliver_batches(self, batches: Iterable[Sequence[bytes]], deadline: Deadline) -> DeliveryReport:
+    def deliver_batches(
+        self, batches: Iterable[Sequence[bytes]], deadline: Deadline, report: DeliveryReport | None = None
+    ) -> DeliveryReport:
         """PutRecordBatch per batch of records, each call retried until all its records land."""
-        report = DeliveryReport()
+        report = DeliveryReport() if report is None else report
         for batch in batches:
             self._deliver_batch(list(batch), deadline, report)
         return report

@@ -61,9 +61,13 @@ class Sink(Protocol):
     #: The largest single NDJSON line (with its newline) the sink can store.
     max_line_bytes: int
 
-    def deliver(self, lines: Iterable[bytes], deadline: Deadline) -> DeliveryReport:
+    def deliver(
+        self, lines: Iterable[bytes], deadline: Deadline, report: DeliveryReport | None = None
+    ) -> DeliveryReport:
         """Deliver every line, or raise DeliveryFailed with what was done so far. `lines` may be
-        a generator (records are rendered as the sink takes them): consume it once, in order."""
+        a generator (records are rendered as the sink takes them): consume it once, in order.
+        The caller's `report`, when given, is the one filled: it tells what was delivered even
+        when something else (rendering the next record) fails midway."""
         ...
 
     def probe(self) -> str | None:

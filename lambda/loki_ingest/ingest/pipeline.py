@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from loki_ingest.decoding.push import decode_push
+from loki_ingest.delivery.sink import DeliveryReport
 from loki_ingest.ingest.validate import validate
 from loki_ingest.records import render
 
@@ -53,7 +54,10 @@ def ingest(ctx: RequestContext, sink: Sink) -> None:
     lines = _Counted(render.records(valid, outcome.rejections, sink.max_line_bytes, tenant=ctx.tenant))
     with tracer.segment("records-and-delivery"):
         try:
-            outcome.delivery = sink.deliver(lines, ctx.deadline)
+            # The outcome holds the report from the start: a failure while rendering a later
+            # record (a 500) still logs what was already delivered.
+            outcome.delivery = DeliveryReport()
+            sink.deliver(lines, ctx.deadline, outcome.delivery)
         finally:
             outcome.bytes_decoded = lines.bytes
 
