@@ -4,7 +4,7 @@
                 endpoint (standard library only: it runs before any venv exists)
     state.py    what .local/ holds and how to reach the emulator; shared by every room
     phases.py   the short `[  12.4s] phase  message` progress lines; shared
-    emulator/   the AWS emulator: moto server with the fixes and persistence (moto_server.py),
+    emulator/   the AWS emulator: moto server with the fixes (moto_server.py), its saved state (persistence.py),
                 started and stopped in the background (control.py)
     runtime/    the function as Lambda runs it: function URL server (function_url.py), HTTP <->
                 event (adapter.py), the zip under awslambdaric (artifact.py, runtime_api.py,

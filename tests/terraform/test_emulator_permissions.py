@@ -1,5 +1,5 @@
 """The emulator's Lambda resource policies as Lambda renders them, which the consumer and prod
-stack tests read back (local/moto_server.py fixes moto 5.2 here): AddPermission's URL
+stack tests read back (local/emulator/moto_server.py fixes moto 5.2 here): AddPermission's URL
 conditions, a repeated statement ID, and CloudFormation's AWS::Lambda::Permission adding and
 removing its statement with the stack."""
 
