@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loki_ingest.decoding import prepass
 from loki_ingest.decoding.labels import canonical
-from loki_ingest.decoding.logproto import MAX_SKIPPED_FIELDS, decode_push_request
+from loki_ingest.decoding.logproto import decode_push_request
 from loki_ingest.decoding.snappy import decompress
 from loki_ingest.errors import DecodeError, PayloadTooLarge
+from loki_ingest.ingest.budget import Budget, Costs
 from loki_ingest.ingest.limits import Limits
 from loki_ingest.ingest.model import MISSING_TIMESTAMP
 from tests.support.logproto import encode_push, protobuf_push
@@ -240,25 +242,25 @@ def test_groups_that_close_with_their_own_end_tags_are_skipped(group: bytes) -> 
 
 
 @pytest.mark.parametrize(
-    "padding",
+    ("padding", "fields"),
     [
-        pytest.param(key(15, 0) + b"\x00", id="top-level-varints"),
-        pytest.param(key(15, 3) + key(15, 4), id="empty-groups"),
+        pytest.param(key(15, 0) + b"\x00", 1, id="top-level-varints"),
+        pytest.param(key(15, 3) + key(15, 4), 2, id="empty-groups"),  # a group's end tag counts too
+        pytest.param(key(3, 0) + b"\x00", 1, id="ignored-hash-fields"),
     ],
 )
-def test_more_than_a_million_skipped_fields_is_413(padding: bytes) -> None:
+def test_every_skipped_field_is_charged_to_the_work_budget_before_decoding(padding: bytes, fields: int) -> None:
+    """No cap counts skipped fields any more: the pre-pass charges each (decoding/prepass.py)."""
     body = stream('{a="b"}', entry(ld(2, b"x")))
-    per = 1 if padding[:1] == key(15, 0) else 2  # a group's end tag counts too
-    assert len(decode_push_request(padding * (MAX_SKIPPED_FIELDS // per) + body)) == 1
-    with pytest.raises(PayloadTooLarge, match="unknown or ignored protobuf fields"):
-        decode_push_request(padding * (MAX_SKIPPED_FIELDS // per + 1) + body)
-
-
-def test_skipped_fields_inside_entries_count_toward_the_same_budget() -> None:
-    padded_entry = entry(ld(2, b"x") + (key(9, 0) + b"\x01") * 1000)
-    assert len(decode_push_request(stream("{}", *[padded_entry] * 1000))[0].entries) == 1000
-    with pytest.raises(PayloadTooLarge):
-        decode_push_request(stream("{}", *[padded_entry] * 1001))
+    if padding[:1] == key(3, 0):  # the hash field belongs inside a stream
+        padded = ld(1, ld(1, b'{a="b"}') + padding * 100_000 + ld(2, ld(2, b"x")))
+    else:
+        padded = padding * 100_000 + body
+    assert len(decode_push_request(padded)) == 1
+    charged, plain = Budget(float("inf")), Budget(float("inf"))
+    prepass.charge_protobuf(padded, charged, prepass.LOKI_PUSH, "PushRequest")
+    prepass.charge_protobuf(body, plain, prepass.LOKI_PUSH, "PushRequest")
+    assert charged.spent - plain.spent >= 100_000 * fields * Costs.PB_FIELD
 
 
 def test_metadata_pairs_past_the_keep_limit_are_checked_but_not_kept() -> None:

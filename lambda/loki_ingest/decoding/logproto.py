@@ -13,9 +13,9 @@ field with the wrong wire type, field number 0 or above 2^29 - 1, a truncated or
 varint, a key or length spelled in more than 5 bytes (google.protobuf refuses them; Go takes
 up to 10), a length running past its message, or a timestamp outside [0001-01-01, 10000-01-01)
 is an error; a varint's bits past 64 are dropped, and an int32 is the low 32 bits of its
-varint, as in Go and google.protobuf; unknown fields are skipped (at most MAX_SKIPPED_FIELDS
-per push, 413 beyond), groups only when each ends with its own field number and they nest at
-most MAX_GROUP_DEPTH deep; singular fields repeated on the wire keep the last value (a
+varint, as in Go and google.protobuf; unknown fields are skipped (each one was charged to the
+push's work budget before decoding, decoding/prepass.py), groups only when each ends with its
+own field number and they nest at most MAX_GROUP_DEPTH deep; singular fields repeated on the wire keep the last value (a
 repeated timestamp replaces the earlier one whole, as Loki's StdTimeUnmarshal does, where
 google.protobuf would merge the two); repeated fields accumulate in order. Lines are kept
 byte-exact: invalid UTF-8 survives as surrogate escapes (see records/render.py).
@@ -38,9 +38,6 @@ MAX_FIELD_NUMBER = (1 << 29) - 1
 #: Groups nested deeper than this are refused. Loki's gogo code has no limit; google.protobuf
 #: refuses about 100 levels less the depth of the message they are in (the deepest here is 4).
 MAX_GROUP_DEPTH = 64
-#: Fields a push may make the decoder skip (unknown fields, hashes, groups): a million is
-#: far past what any client sends, and costs about 0.3 s.
-MAX_SKIPPED_FIELDS = 1_000_000
 
 WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_SGROUP, WIRE_EGROUP, WIRE_I32 = 0, 1, 2, 3, 4, 5
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 3: "SGROUP", 4: "EGROUP", 5: "I32"}
@@ -87,30 +84,7 @@ def read_length(buf: Bytes, i: int, end: int, where: str) -> tuple[int, int]:
     return i, stop
 
 
-class SkipBudget:
-    """How many more fields a request may make the decoder skip. Unknown fields cost a Python
-    step each and, unlike entries and streams, no cap counts them: 16 MiB of 2-byte fields
-    would be 8M steps (several seconds at Lambda's default memory size)."""
-
-    __slots__ = ("left",)
-
-    def __init__(self, fields: int = MAX_SKIPPED_FIELDS) -> None:
-        self.left = fields
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise PayloadTooLarge(
-                f"push has more than {MAX_SKIPPED_FIELDS} unknown or ignored protobuf fields; send smaller batches",
-                reason="too_many_skipped_fields",
-            )
-
-
-def skip_field(
-    buf: Bytes, i: int, end: int, field: int, wire: int, where: str, budget: SkipBudget | None = None
-) -> int:
-    if budget is not None:
-        budget.spend()
+def skip_field(buf: Bytes, i: int, end: int, field: int, wire: int, where: str) -> int:
     if wire == WIRE_VARINT:
         return read_varint(buf, i, end, where)[1]
     if wire == WIRE_LEN:
@@ -128,8 +102,6 @@ def skip_field(
             if i >= end:
                 raise wire_error(where, f"group {field} has no end-group tag")
             inner_field, inner_wire, i = read_key(buf, i, end, where, zero_ok=True)
-            if budget is not None:
-                budget.spend()
             if inner_wire == WIRE_EGROUP:
                 if open_groups.pop() != inner_field:
                     raise wire_error(where, f"group {field} closed by the end-group tag of field {inner_field}")
@@ -181,19 +153,18 @@ def decode_push_request(buf: Bytes, limits: Limits = UNLIMITED) -> list[Stream]:
     labels_cache: dict[str, LabelPairs] = {}
     end = len(buf)
     i = 0
-    budget = SkipBudget()
     while i < end:
         field, wire, i = read_key(buf, i, end, "PushRequest")
         if field == 1:
             if wire != WIRE_LEN:
                 raise wrong_wire("PushRequest", field, wire)
             start, stop = read_length(buf, i, end, "PushRequest.streams")
-            streams.append(_stream(buf, start, stop, len(streams), labels_cache, limits, budget))
+            streams.append(_stream(buf, start, stop, len(streams), labels_cache, limits))
             i = stop
         elif field == 2 and wire != WIRE_LEN:
             raise wrong_wire("PushRequest", field, wire)
         else:
-            i = skip_field(buf, i, end, field, wire, "PushRequest", budget)
+            i = skip_field(buf, i, end, field, wire, "PushRequest")
     return streams
 
 
@@ -204,7 +175,6 @@ def _stream(
     index: int,
     labels_cache: dict[str, LabelPairs],
     limits: Limits,
-    budget: SkipBudget,
 ) -> Stream:
     where = f"PushRequest stream {index}"
     label_text = ""
@@ -215,7 +185,7 @@ def _stream(
             if wire != WIRE_LEN:
                 raise wrong_wire(where, field, wire)
             start, stop = read_length(buf, i, end, where)
-            entries.append(_entry(buf, start, stop, where, limits.keep_metadata, budget))
+            entries.append(_entry(buf, start, stop, where, limits.keep_metadata))
             i = stop
         elif field == 1:
             if wire != WIRE_LEN:
@@ -228,14 +198,14 @@ def _stream(
         elif field == 3 and wire != WIRE_VARINT:
             raise wrong_wire(where, field, wire)
         else:
-            i = skip_field(buf, i, end, field, wire, where, budget)
+            i = skip_field(buf, i, end, field, wire, where)
     labels = labels_cache.get(label_text)
     if labels is None:
         labels = labels_cache[label_text] = parse_labels(label_text, limits.keep_labels, limits.label_token_chars)
     return Stream(list(labels), entries)
 
 
-def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int, budget: SkipBudget) -> Entry:
+def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int) -> Entry:
     timestamp = MISSING_TIMESTAMP
     line = ""
     metadata: list[tuple[str, str]] | None = None
@@ -247,12 +217,12 @@ def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int, budget:
             continue
         if key == 0x0A:  # timestamp
             start, i = read_length(buf, i + 1, end, where)
-            timestamp = _timestamp(buf, start, i, where, budget)
+            timestamp = _timestamp(buf, start, i, where)
             continue
         # Every key is a varint: the one-byte spellings above are only a shortcut.
         field, wire, i = read_key(buf, i, end, where)
         if field > 4:
-            i = skip_field(buf, i, end, field, wire, where, budget)
+            i = skip_field(buf, i, end, field, wire, where)
             continue
         if wire != WIRE_LEN:
             raise wrong_wire(f"{where} entry", field, wire)
@@ -260,11 +230,11 @@ def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int, budget:
         if field == 2:
             line = _text(buf, start, i)
         elif field == 1:
-            timestamp = _timestamp(buf, start, i, where, budget)
+            timestamp = _timestamp(buf, start, i, where)
         else:
             # structuredMetadata (3), and parsed (4), which Loki decodes too and which is
             # checked the same way but not kept.
-            pair = _label_pair(buf, start, i, where, budget)
+            pair = _label_pair(buf, start, i, where)
             if field == 3:
                 if metadata is None:
                     metadata = []
@@ -273,9 +243,7 @@ def _entry(buf: Bytes, i: int, end: int, where: str, keep_metadata: int, budget:
     return (timestamp, line, tuple(metadata) if metadata else NO_METADATA)
 
 
-def _two_fields(
-    buf: Bytes, i: int, end: int, where: str, wire: int, budget: SkipBudget
-) -> tuple[int | bytes, int | bytes]:
+def _two_fields(buf: Bytes, i: int, end: int, where: str, wire: int) -> tuple[int | bytes, int | bytes]:
     """Fields 1 and 2 of a small message whose two fields share one wire type (Timestamp:
     varints; LabelPairAdapter: strings). Absent fields are 0 / b""; a field repeated on the
     wire keeps its last value; other fields are skipped."""
@@ -283,7 +251,7 @@ def _two_fields(
     while i < end:
         field, got, i = read_key(buf, i, end, where)
         if field not in (1, 2):
-            i = skip_field(buf, i, end, field, got, where, budget)
+            i = skip_field(buf, i, end, field, got, where)
         elif got != wire:
             raise wrong_wire(where, field, got)
         elif wire == WIRE_VARINT:
@@ -309,8 +277,8 @@ def _int32(value: int | bytes) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def _timestamp(buf: Bytes, i: int, end: int, where: str, budget: SkipBudget) -> int:
-    raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT, budget)
+def _timestamp(buf: Bytes, i: int, end: int, where: str) -> int:
+    raw_seconds, raw_nanos = _two_fields(buf, i, end, f"{where} timestamp", WIRE_VARINT)
     seconds, nanos = _signed(raw_seconds), _int32(raw_nanos)
     if not 0 <= nanos < 1_000_000_000:
         raise wire_error(where, f"timestamp nanos {nanos} outside [0, 1e9)")
@@ -319,7 +287,7 @@ def _timestamp(buf: Bytes, i: int, end: int, where: str, budget: SkipBudget) -> 
     return seconds * 1_000_000_000 + nanos
 
 
-def _label_pair(buf: Bytes, i: int, end: int, where: str, budget: SkipBudget) -> tuple[str, str]:
-    name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN, budget)
+def _label_pair(buf: Bytes, i: int, end: int, where: str) -> tuple[str, str]:
+    name, value = _two_fields(buf, i, end, f"{where} structured metadata", WIRE_LEN)
     assert isinstance(name, bytes) and isinstance(value, bytes)
     return name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")
