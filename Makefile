@@ -177,6 +177,9 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 	$(PY) -m scripts.settings_docs --check
 	$(PY) -m scripts.record_docs --check
 	$(PY) -m scripts.cost_docs --check
+	@# Every test module imports (tests/ is not under mypy: a broken import would only show
+	@# in the suite that runs it, which may be the slowest one).
+	$(PY) -m pytest --collect-only -q -p no:cacheprovider tests > /dev/null
 
 # --- build -------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from local.emulator import free_port, spawn, stop_process
+from local.emulator.control import free_port, spawn, stop_process
 from local.state import emulator_client, emulator_env
 from tests.conftest import ROOT, record_figures
 from tests.terraform.support import ok, terraform

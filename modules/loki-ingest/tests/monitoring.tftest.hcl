@@ -57,8 +57,8 @@ run "alarms_watch_delivery_lambda_the_url_and_the_handler_by_default" {
     error_message = "freshness above the 300 s buffer interval + 300 s, S3 success below 1, throttling, URL 5xx"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].threshold == 12000 && aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].statistic == "Maximum"
-    error_message = "duration alarm at 80% of the 15 s timeout"
+    condition     = aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].threshold == var.lambda_timeout_seconds * 800 && aws_cloudwatch_metric_alarm.metric["duration-near-timeout"].statistic == "Maximum"
+    error_message = "duration alarm at 80% of the function's timeout (in ms)"
   }
   assert {
     condition = alltrue([
