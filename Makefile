@@ -264,6 +264,12 @@ coverage: venv ## Unit + integration + fuzz coverage of the handler package
 bench: venv ## The README performance table: handler ratios, and make run from a fresh clone (~3 min; never fails on speed)
 	$(PY) -m bench.run
 
+# What the default work budget lets through (bench/limits_figures.json, which `make docs` renders
+# into the README's "Limits and edge cases"); QUICK=1 probes smaller pushes (a smoke run).
+.PHONY: bench-limits
+bench-limits: venv ## The costliest push per decoder within the work budget, and the hostile pushes (~5 min; QUICK=1 ~2 min)
+	$(PY) -m bench.limits $(if $(filter 1 true,$(QUICK)),--quick)
+
 # A month's bill for one configuration: prod's defaults unless ENV=dev; MEMORY_MB, TRACING_MODE,
 # SYSTEM_LOG_LEVEL, LOG_EVERY_REQUEST=true and FIREHOSE_CALL_MS (the assumed wait on Firehose)
 # override them.
