@@ -161,11 +161,12 @@ format: venv ## Format Python and Terraform
 	terraform fmt -recursive modules environments examples
 
 .PHONY: docs
-docs: venv ## Regenerate what derives from the declarations: module tables, settings (variable, table, bounds test), record fields (Glue columns, tables)
+docs: venv ## Regenerate what derives from the declarations: module tables, settings (variable, table, bounds test), record fields (Glue columns, tables), cost and limits tables (from bench/*_figures.json)
 	$(PY) -m scripts.tfdocs README.md modules/loki-ingest/README.md
 	$(PY) -m scripts.settings_docs
 	$(PY) -m scripts.record_docs
 	$(PY) -m scripts.cost_docs
+	$(PY) -m scripts.limits_docs
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to date
@@ -177,6 +178,7 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 	$(PY) -m scripts.settings_docs --check
 	$(PY) -m scripts.record_docs --check
 	$(PY) -m scripts.cost_docs --check
+	$(PY) -m scripts.limits_docs --check
 
 # --- build -------------------------------------------------------------------------------
 
