@@ -161,11 +161,12 @@ format: venv ## Format Python and Terraform
 	terraform fmt -recursive modules environments examples
 
 .PHONY: docs
-docs: venv ## Regenerate what derives from the declarations: module tables, settings (variable, table, bounds test), record fields (Glue columns, tables)
+docs: venv ## Regenerate what derives from the declarations: module tables, settings (variable, table, bounds test), record fields (Glue columns, tables), cost and limits tables (from bench/*_figures.json)
 	$(PY) -m scripts.tfdocs README.md modules/loki-ingest/README.md
 	$(PY) -m scripts.settings_docs
 	$(PY) -m scripts.record_docs
 	$(PY) -m scripts.cost_docs
+	$(PY) -m scripts.limits_docs
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to date
@@ -177,6 +178,7 @@ lint: venv ## ruff, mypy --strict, terraform fmt -check, README tables up to dat
 	$(PY) -m scripts.settings_docs --check
 	$(PY) -m scripts.record_docs --check
 	$(PY) -m scripts.cost_docs --check
+	$(PY) -m scripts.limits_docs --check
 	@# Every test module imports (tests/ is not under mypy: a broken import would only show
 	@# in the suite that runs it, which may be the slowest one).
 	$(PY) -m pytest --collect-only -q -p no:cacheprovider tests > /dev/null
@@ -266,6 +268,12 @@ coverage: venv ## Unit + integration + fuzz coverage of the handler package
 .PHONY: bench
 bench: venv ## The README performance table: handler ratios, and make run from a fresh clone (~3 min; never fails on speed)
 	$(PY) -m bench.run
+
+# What the default work budget lets through (bench/limits_figures.json, which `make docs` renders
+# into the README's "Limits and edge cases"); QUICK=1 probes smaller pushes (a smoke run).
+.PHONY: bench-limits
+bench-limits: venv ## The costliest push per decoder within the work budget, and the hostile pushes (~5 min; QUICK=1 ~2 min)
+	$(PY) -m bench.limits $(if $(filter 1 true,$(QUICK)),--quick)
 
 # A month's bill for one configuration: prod's defaults unless ENV=dev; MEMORY_MB, TRACING_MODE,
 # SYSTEM_LOG_LEVEL, LOG_EVERY_REQUEST=true and FIREHOSE_CALL_MS (the assumed wait on Firehose)

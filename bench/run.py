@@ -3,6 +3,8 @@ same run (medians over interleaved repeats), so a shared, noisy machine still gi
 numbers, and the local stack's figures from a fresh clone (first and second `make run`,
 the zip's cold start and warm latency). It never fails on speed: it prints the README's
 table (figure, result, target) and writes every raw number to bench/results/latest.json.
+What the work budget lets through is `make bench-limits` (bench/limits.py), and the cost of
+each element kind `python -m bench.elements`: both take minutes, so they are not run here.
 
     python -m bench.run [--quick] [--skip-local-stack] [--output PATH]
 
@@ -20,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bounds
 from bench import cost as pricing
 from bench.harness import ROOT
 from bench.local_stack import local_stack
@@ -60,7 +61,6 @@ def main() -> None:
         "firehose_cost": pricing.firehose_cost(),
         "peak_memory": peak_memory(),
         "cost": cost_figures(args.quick),
-        "worst_case_work": bounds.table(quick=args.quick),
     }
     if not args.skip_local_stack:
         report["local_stack"] = local_stack()
@@ -70,15 +70,6 @@ def main() -> None:
     print(markdown(figures(report)))
     print()
     print(report["cost"].pop("table"))
-    print()
-    print(
-        table(
-            "Worst-case work per push, fresh interpreter: uncapped pushes (per MiB) and the largest push of each "
-            "shape the default caps accept (totals; seconds at 512 MB = cpu_s x 1769/512)",
-            report["worst_case_work"],
-            ["shape", "capped", "decompressed_bytes", "status", "cpu_ms_per_mib", "rss_per_byte", "cpu_s", "rss_mb"],
-        )
-    )
     print(f"\n(bench took {report['seconds']:.0f} s; every raw figure is in {args.output})")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")

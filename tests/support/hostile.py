@@ -1,6 +1,7 @@
 """The pushes of issue 21 (hostile shapes within the wire caps, and the default Promtail/Alloy
 batches), built by hand so each is exactly the shape measured there. Shared by the fuzz tests
-(tests/fuzz/test_work_budget.py) and the measurements (bench/elements.py).
+(tests/fuzz/test_work_budget.py) and the measurements: bench/limits.py runs every one, and
+bench/shapes.py builds its per-element pushes from these builders where it can.
 
 Every builder returns a Push: the route, the body as sent, its Content-Type and
 Content-Encoding, and how many entries it carries when it is valid.
@@ -87,7 +88,8 @@ def otlp_records_with_attributes(records: int = 27_413, attributes: int = 119) -
 # --- Loki protobuf ---------------------------------------------------------------------------------
 
 
-def _timestamp(ns: int) -> bytes:
+def timestamp(ns: int) -> bytes:
+    """A google.protobuf.Timestamp field (field 1) of `ns` nanoseconds since the epoch."""
     seconds, nanos = divmod(ns, 1_000_000_000)
     return ld(1, b"\x08" + varint(seconds) + (b"\x10" + varint(nanos) if nanos else b""))
 
@@ -95,14 +97,14 @@ def _timestamp(ns: int) -> bytes:
 def loki_entries_with_metadata(entries: int = 25_653, pairs: int = 128) -> Push:
     """Valid entries, all alike: a 1-byte line and `pairs` metadata pairs named "a" (the
     default limit is 128), 16 MiB in all; gzip around the snappy block makes it a few KB."""
-    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x") + ld(3, ld(1, b"a")) * pairs)
+    entry = ld(2, timestamp(NOW_NS) + ld(2, b"x") + ld(3, ld(1, b"a")) * pairs)
     body = ld(1, ld(1, b'{app="x"}') + entry * entries)
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip", entries)
 
 
 def loki_empty_metadata_pairs(size: int = CAP) -> Push:
     """One entry with `size`/2 empty metadata pairs (0x1a 0x00 each)."""
-    entry = _timestamp(NOW_NS) + ld(2, b"x") + _repeat_to(b"\x1a\x00", size - 64)
+    entry = timestamp(NOW_NS) + ld(2, b"x") + _repeat_to(b"\x1a\x00", size - 64)
     body = ld(1, ld(1, b'{app="x"}') + ld(2, entry))
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
 
@@ -137,7 +139,7 @@ def json_duplicate_label_keys(size: int = CAP) -> Push:
 
 
 def _loki_entry_with(fields: bytes) -> Push:
-    body = ld(1, ld(1, b'{app="x"}') + ld(2, _timestamp(NOW_NS) + ld(2, b"x") + fields))
+    body = ld(1, ld(1, b'{app="x"}') + ld(2, timestamp(NOW_NS) + ld(2, b"x") + fields))
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
 
 
@@ -160,14 +162,14 @@ def loki_repeated_pair_name(size: int = CAP) -> Push:
 
 def loki_repeated_stream_labels(size: int = CAP) -> Push:
     """One stream whose labels field (`0a 00`, empty) repeats millions of times."""
-    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x"))
+    entry = ld(2, timestamp(NOW_NS) + ld(2, b"x"))
     body = ld(1, _repeat_to(b"\x0a\x00", size - 64) + ld(1, b'{app="x"}') + entry)
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
 
 
 def loki_repeated_stream_hash(size: int = CAP) -> Push:
     """One stream whose (ignored) hash field (`18 00`) repeats millions of times."""
-    entry = ld(2, _timestamp(NOW_NS) + ld(2, b"x"))
+    entry = ld(2, timestamp(NOW_NS) + ld(2, b"x"))
     body = ld(1, ld(1, b'{app="x"}') + _repeat_to(b"\x18\x00", size - 64) + entry)
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
 
@@ -227,7 +229,7 @@ def client_batch(line_bytes: int, encoding: str) -> Push:
     count = MIB // line_bytes
     lines = [f"{i:0{line_bytes}x}"[-line_bytes:] for i in range(count)]
     if encoding == "protobuf":
-        entries = b"".join(ld(2, _timestamp(NOW_NS + i) + ld(2, line.encode())) for i, line in enumerate(lines))
+        entries = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, line.encode())) for i, line in enumerate(lines))
         return Push(LOKI, snappy_block(ld(1, ld(1, b'{job="batch"}') + entries)), PROTOBUF, None, count)
     doc = {
         "streams": [{"stream": {"job": "batch"}, "values": [[str(NOW_NS + i), line] for i, line in enumerate(lines)]}]
