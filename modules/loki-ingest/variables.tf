@@ -64,7 +64,7 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the function in MB (CPU scales with it: one vCPU at 1769). 512 holds the worst push the default caps accept with room to spare and is the cheapest for small pushes (README, \"Limits\" and \"Performance\"); lower it only with lower caps."
+  description = "Memory of the function in MB (CPU scales with it: one vCPU at 1769). 512 runs a push at the default work budget (a default Promtail/Alloy batch of 4-byte lines, about 8 s) inside the client's 10 s timeout (README, \"Limits and edge cases\" and \"What it costs\"); lower it only with a lower handler_settings.work_budget_units, which the module checks."
   type        = number
   default     = 512
 

@@ -3,8 +3,9 @@ path (decode, validate, render, pack, deliver), against one budget per push, so 
 that would not finish in time is refused (413) before the expensive work, whatever its shape.
 
 One unit is one microsecond of CPU on one core of the machine the costs were measured on
-(`make bench`: bench/elements.py measures every element kind through the real push path), or
-100 bytes of peak memory, whichever the element costs more of: a push within the budget takes
+(`python -m bench.elements` measures every element kind through the real push path, `make
+bench-limits` the costliest push the budget accepts per decoder), or 100 bytes of peak
+memory, whichever the element costs more of: a push within the budget takes
 at most WORK_BUDGET_UNITS microseconds of that CPU and WORK_BUDGET_UNITS * MEMORY_PER_UNIT bytes
 of memory over the runtime's own. The Terraform module refuses a memory size and timeout that
 cannot hold the budget (scripts/settings_docs.py writes that rule from the numbers here).
