@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loki_ingest.decoding.otlp import levels
 from loki_ingest.decoding.otlp.json_body import decode_json
@@ -16,7 +18,7 @@ from loki_ingest.ingest.budget import Costs
 from loki_ingest.ingest.limits import Limits
 from loki_ingest.ingest.model import Rejections, Stream, TailedMetadata
 from loki_ingest.ingest.validate import validate
-from loki_ingest.records.render import build, shared_units
+from loki_ingest.records.render import build, shared_units, work_units
 from tests.conftest import NOW_NS
 from tests.support.otlp import ExportLogsServiceRequest, record, request, resource_logs, scope_logs, to_json
 from tests.support.wire import varint
@@ -294,3 +296,66 @@ def test_rendering_the_shared_pairs_again_per_record_is_charged_before_rendering
 )
 def test_level_from_the_line(line: str, level: str) -> None:
     assert levels.from_line(line) == level
+
+
+# --- the level scans: skipped when no level field can be there, charged when they run -----------
+
+_WORDS = ["level", "LEVEL", "Lvl", "severity_text", "SeverityText", "log.level", "a", "info", "ERROR", "x y"]
+_PUNCT = [" ", "=", '"', "\\", "\t", "{", "}", ":", ",", "\\u0065"]
+
+
+def _reference_logfmt_level(line: str) -> str:
+    """The scan without the pre-check: every key compared, as Loki's decoder does."""
+    best, position = "", len(levels.LEVEL_FIELDS)
+    for key, value in levels._logfmt(line):
+        for index, hint in enumerate(levels.LEVEL_FIELDS[:position]):
+            if key.lower() == hint.lower():
+                best, position = value, index
+                break
+        if position == 0:
+            break
+    return best
+
+
+@given(st.lists(st.sampled_from(_WORDS + _PUNCT), max_size=24).map("".join))
+@settings(max_examples=600, deadline=None)
+def test_the_level_pre_checks_never_change_the_level_found(line: str) -> None:
+    charged: list[float] = []
+    assert levels._logfmt_level(line, charged.append) == _reference_logfmt_level(line)
+    assert levels.from_line(line) == levels.from_line(line, charged.append)
+
+
+@pytest.mark.parametrize(
+    ("line", "tokens"),
+    [
+        pytest.param("a " * 1000 + "level=info", 1001, id="logfmt-with-a-level-key"),
+        pytest.param("a\x01" * 1000 + "LEVEL=info", 1001, id="control-characters-separate-too"),
+        pytest.param('{"a":[' + "1," * 1000 + '1],"level":"x"}', 1002, id="json-with-a-level-key"),
+    ],
+)
+def test_a_line_scanned_for_its_level_is_charged_per_token(line: str, tokens: int) -> None:
+    charged: list[float] = []
+    levels.from_line(line, charged.append)
+    assert sum(charged) >= tokens * Costs.LINE_TOKEN
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("a " * 1000 + "k=v", id="logfmt-without-a-level-key"),
+        pytest.param('{"a":[' + "1," * 1000 + "1]}", id="json-without-a-level-key"),
+        pytest.param("plain text " * 100, id="text"),
+    ],
+)
+def test_a_line_that_cannot_hold_a_level_field_is_not_scanned_or_charged(line: str) -> None:
+    charged: list[float] = []
+    levels.from_line(line, charged.append)
+    assert charged == []
+
+
+def test_building_records_charges_every_line_that_may_be_a_json_object() -> None:
+    line = ' {"a":[' + "1," * 1000 + "1]} "
+    valid = validate(decode(raw_request([], [], [[]]), "protobuf"), Limits(), Rejections(), now_ns=NOW_NS)
+    (stream,) = valid
+    stream.entries[:] = [(t, line, m) for t, _, m in stream.entries]
+    assert work_units(valid) >= 1001 * Costs.JSON_LINE_TOKEN

@@ -117,4 +117,4 @@ def decode_otlp(
         prepass.charge_protobuf(data, budget, prepass.OTLP_LOGS, "ExportLogsServiceRequest")
     # Records without a time get the time of receipt, as in Loki; their metadata is copied
     # into every entry, so the decoder counts what it builds against the same cap.
-    return decoder(data, now_ns=now_ns, max_expanded_bytes=cap)
+    return decoder(data, now_ns=now_ns, max_expanded_bytes=cap, work=budget)

@@ -44,7 +44,7 @@ class Costs:
     through the whole path), rounded up. Changing one is a bench run, not a guess."""
 
     # Every decompressed byte: inflating, UTF-8 checks, copies into records.
-    BYTE: Final = 0.01
+    BYTE: Final = 0.02
     # JSON, counted from the structural bytes before parsing: each value or member is preceded
     # by one of `[ { ,` and each member has a `:`; the whole path of a v1 entry
     # (["ts","line"], 4.4 us) is three of those plus two strings.
@@ -70,6 +70,11 @@ class Costs:
     # A resource or scope attribute rendered again for every record of the scope: only when the
     # shared pairs cannot be spliced in as rendered once (records/render.py shared_units).
     OTLP_SHARED_PAIR: Final = 1.0
+    # Line content that is parsed token by token in Python: per "," and ":" of a line stored
+    # as a JSON object (its strict parse, records/render.py), and per token of an OTLP line
+    # scanned for its level (a JSON object's "," and ":", a logfmt line's separators).
+    JSON_LINE_TOKEN: Final = 0.6
+    LINE_TOKEN: Final = 1.0
     # Content-Encoding.
     GZIP_MEMBER: Final = 5.0
     SNAPPY_ELEMENT: Final = 0.3

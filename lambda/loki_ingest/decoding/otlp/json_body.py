@@ -24,6 +24,7 @@ from loki_ingest.decoding.otlp.mapping import (
     too_large,
 )
 from loki_ingest.errors import DecodeError
+from loki_ingest.ingest.budget import Budget
 from loki_ingest.ingest.model import Stream, exact_text
 from loki_ingest.wire import Bytes
 
@@ -195,8 +196,8 @@ class _Json:
                 result = KvList(self.key_values(self.object(item, name).get("values"), depth + 1))
         return result
 
-    def request(self, doc: Any, now_ns: int, budget: int) -> list[Stream]:
-        sink = Collector(budget, now_ns)
+    def request(self, doc: Any, now_ns: int, budget: int, work: Budget | None) -> list[Stream]:
+        sink = Collector(budget, now_ns, work)
         streams: list[Stream] = []
         top = self.object(doc, REQUEST)
         for index, item in enumerate(self.array(self.field(top, "resourceLogs", "resource_logs"), "resourceLogs")):
@@ -288,11 +289,12 @@ _ANY_VALUE_NAMES = {
 }
 
 
-def decode_json(body: Bytes, *, now_ns: int, max_expanded_bytes: int) -> list[Stream]:
-    """Streams from an OTLP JSON ExportLogsServiceRequest; one stream per resourceLogs item."""
+def decode_json(body: Bytes, *, now_ns: int, max_expanded_bytes: int, work: Budget | None = None) -> list[Stream]:
+    """Streams from an OTLP JSON ExportLogsServiceRequest; one stream per resourceLogs item.
+    `work` is charged what scanning lines for their level costs (mapping.Collector)."""
     doc, exact = parse_json(body, _JSON, "OTLP JSON body", reason="invalid_otlp")
     try:
-        return _Json(exact).request(doc, now_ns, max_expanded_bytes)
+        return _Json(exact).request(doc, now_ns, max_expanded_bytes, work)
     except _Invalid as exc:
         place = " ".join(reversed(exc.path))
         raise DecodeError(f"invalid OTLP JSON body ({place or REQUEST}): {exc.why}", reason="invalid_otlp") from None

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from loki_ingest.ingest.budget import Costs
 from loki_ingest.wire import DETECTED_LEVEL
 
 __all__ = ["DETECTED_LEVEL", "LEVEL_FIELDS"]
@@ -50,6 +51,19 @@ LEVEL_FIELDS = (
     "SEVERITY_TEXT",
 )
 LEVEL_FIELD_SET = frozenset(LEVEL_FIELDS)
+#: A logfmt key, lower-cased -> the earliest index of a LEVEL_FIELDS name it matches.
+_LOGFMT_RANK: dict[str, int] = {}
+for _index, _name in enumerate(LEVEL_FIELDS):
+    _LOGFMT_RANK.setdefault(_name.lower(), _index)
+
+# Whether a line can hold a level field at all, with substring searches (C speed), so the
+# token-by-token scans below run (and are charged) only for lines that may have one: a JSON key
+# that is a level field name is spelled so in the line unless it uses a \\u escape; a logfmt
+# key that is one, lower-cased, is followed by its "=".
+_JSON_KEYS = tuple(f'"{name}"' for name in LEVEL_FIELDS)
+_LOGFMT_KEYS = tuple(f"{name}=" for name in _LOGFMT_RANK)
+#: Every byte but the ones a logfmt token can end at (<= " ", "=", '"'): deleted to count those.
+_NOT_SEPARATORS = bytes(b for b in range(256) if b > 0x20 and b not in b'="')
 SEVERITY_NUMBER = "severity_number"  # Loki's push.OTLPSeverityNumber
 
 #: normalizeLogLevel: case-insensitive words -> Loki's level constants.
@@ -125,12 +139,17 @@ def from_fields(labels: Mapping[str, str], metadata: Mapping[str, str]) -> str |
     return None
 
 
-def from_line(line: str) -> str:
-    """extractLogLevelFromLogLine."""
+def _free(units: float) -> None:
+    pass
+
+
+def from_line(line: str, charge: Callable[[float], None] = _free) -> str:
+    """extractLogLevelFromLogLine. A line that may hold a level field is parsed token by token
+    in Python: `charge` is called first with what that costs (Costs.LINE_TOKEN per token)."""
     if _is_json(line):
-        value = _json_level(line)
+        value = _json_level(line, charge)
     elif "=" in line:
-        value = _logfmt_level(line)
+        value = _logfmt_level(line, charge)
     else:
         return keyword_level(line)
     known = _known(value) if value else None
@@ -169,11 +188,15 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook)
 
 
-def _json_level(line: str) -> str:
+def _json_level(line: str, charge: Callable[[float], None]) -> str:
     """getLevelUsingJSONParser: depth-first, the first string value under a level field name,
     in the object and in objects nested at most JSON_MAX_DEPTH - 1 levels. (jsonparser reads
     an invalid document up to its first error; here it gives no value, and the keyword scan
     decides.)"""
+    if "\\u" not in line and not any(key in line for key in _JSON_KEYS):
+        return ""
+    # Every value but the first in an object or array follows a "," and every member has a ":".
+    charge(Costs.LINE_TOKEN * (line.count(",") + line.count(":") + 1))
     try:
         doc = _DECODER.decode(line)
     except (ValueError, RecursionError):
@@ -198,19 +221,23 @@ def _json_level(line: str) -> str:
     return walk(doc, 0) or ""
 
 
-def _logfmt_level(line: str) -> str:
+def _logfmt_level(line: str, charge: Callable[[float], None]) -> str:
     """getValueUsingLogfmtParser over Loki's logfmt decoder (pkg/logql/log/logfmt/decode.go):
     keys compared case-insensitively, the earliest name in LEVEL_FIELDS wins, scanning stops at
     the first syntax error."""
+    lowered = line.lower()
+    if not any(key in lowered for key in _LOGFMT_KEYS):
+        return ""
+    separators = line.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATORS)
+    charge(Costs.LINE_TOKEN * (len(separators) + 1))
     best, position = "", len(LEVEL_FIELDS)
+    rank = _LOGFMT_RANK.get
     for key, value in _logfmt(line):
-        lowered = key.lower()
-        for index, hint in enumerate(LEVEL_FIELDS[:position]):
-            if lowered == hint.lower():
-                best, position = value, index
-                if index == 0:
-                    return best
-                break
+        index = rank(key.lower(), position)
+        if index < position:
+            best, position = value, index
+            if index == 0:
+                return best
     return best
 
 

@@ -57,6 +57,7 @@ from functools import lru_cache
 from loki_ingest.decoding.otlp import levels
 from loki_ingest.decoding.otlp.anyvalue import AnyValue, Attributes, KvList, as_string
 from loki_ingest.errors import PayloadTooLarge
+from loki_ingest.ingest.budget import Budget
 from loki_ingest.ingest.model import Entry, LabelPairs, Metadata, SharedPairs, SharedTail, TailedMetadata
 from loki_ingest.wire import INT64_MAX
 
@@ -286,9 +287,11 @@ class Collector:
         "tail",
         "tail_size",
         "untimed",
+        "work",
     )
 
-    def __init__(self, left: int, now_ns: int) -> None:
+    def __init__(self, left: int, now_ns: int, work: Budget | None = None) -> None:
+        self.work = work  # the push's work budget: scanning a line for its level is charged
         self.left = left
         self.now_ns = now_ns
         self.untimed = 0
@@ -388,4 +391,6 @@ class Collector:
         if levels.DETECTED_LEVEL in fields:
             return None
         level = levels.from_fields({}, fields)
-        return levels.from_line(line) if level is None else level
+        if level is not None:
+            return level
+        return levels.from_line(line) if self.work is None else levels.from_line(line, self.work.charge)

@@ -32,6 +32,7 @@ from loki_ingest.decoding.otlp.mapping import (
     scope_metadata,
     too_large,
 )
+from loki_ingest.ingest.budget import Budget
 from loki_ingest.ingest.model import Stream
 from loki_ingest.wire import Bytes
 
@@ -83,8 +84,8 @@ class _Protobuf:
     def text(self, start: int, stop: int) -> str:
         return str(self.view[start:stop], "utf-8", "surrogateescape")
 
-    def request(self, now_ns: int, budget: int) -> list[Stream]:
-        sink = Collector(budget, now_ns)
+    def request(self, now_ns: int, budget: int, work: Budget | None) -> list[Stream]:
+        sink = Collector(budget, now_ns, work)
         streams: list[Stream] = []
         for _, start, stop in _fields(self.buf, 0, len(self.buf), REQUEST, {1: WIRE_LEN}):
             streams.append(self.resource_logs(start, stop, f"{REQUEST} resource_logs {len(streams)}", sink))
@@ -259,6 +260,7 @@ _ANY_VALUE_FIELDS = {1: WIRE_LEN, 2: WIRE_VARINT, 3: WIRE_VARINT, 4: WIRE_I64, 5
 _LOG_RECORD_FIELDS = frozenset({1, 2, 3, 5, 6, 7, 8, 9, 10, 11})
 
 
-def decode_protobuf(buf: Bytes, *, now_ns: int, max_expanded_bytes: int) -> list[Stream]:
-    """Streams from a binary ExportLogsServiceRequest; one stream per ResourceLogs."""
-    return _Protobuf(buf).request(now_ns, max_expanded_bytes)
+def decode_protobuf(buf: Bytes, *, now_ns: int, max_expanded_bytes: int, work: Budget | None = None) -> list[Stream]:
+    """Streams from a binary ExportLogsServiceRequest; one stream per ResourceLogs. `work` is
+    charged what scanning lines for their level costs (mapping.Collector)."""
+    return _Protobuf(buf).request(now_ns, max_expanded_bytes, work)
