@@ -220,6 +220,35 @@ def otlp_shared_pairs_not_spliced(attributes: int = 120, records: int = 40_000) 
     return Push(OTLP, gzip.compress(body, 9), PROTOBUF, "gzip")
 
 
+# --- line content parsed token by token: level scans (OTLP) and the JSON-object check -----------
+
+_LINE = 256 * 1024 - 64
+
+
+def _otlp_lines(lines: list[bytes]) -> Push:
+    records = b"".join(
+        ld(2, b"\x09" + (NOW_NS + i).to_bytes(8, "little") + ld(5, ld(1, line))) for i, line in enumerate(lines)
+    )
+    return Push(OTLP, gzip.compress(ld(1, ld(2, records)), 9), PROTOBUF, "gzip")
+
+
+def otlp_logfmt_lines_with_a_level_key(lines: int = 60) -> Push:
+    """256 KiB lines of one-letter logfmt keys ending in level=info: scanned key by key."""
+    return _otlp_lines([_repeat_to(b"a ", _LINE) + b"level=info"] * lines)
+
+
+def otlp_json_lines_with_a_level_key(lines: int = 60) -> Push:
+    """256 KiB JSON-object lines of empty objects with a "level" key: parsed twice per line."""
+    return _otlp_lines([b'{"a":[' + _repeat_to(b"{},", _LINE) + b'{}],"level":"x"}'] * lines)
+
+
+def loki_json_object_lines(lines: int = 60) -> Push:
+    """256 KiB JSON-object lines of empty objects: each strictly parsed before it is stored."""
+    line = b'{"a":[' + _repeat_to(b"{},", _LINE) + b"{}]}"
+    entries = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, line)) for i in range(lines))
+    return Push(LOKI, gzip.compress(snappy_block(ld(1, ld(1, b'{app="x"}') + entries)), 9), PROTOBUF, "gzip")
+
+
 # --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
 
 
@@ -260,4 +289,7 @@ HOSTILE: dict[str, Callable[[], Push]] = {
     "otlp-repeated-attribute-key": otlp_repeated_attribute_key,
     "otlp-deep-kvlists": otlp_deep_kvlists,
     "otlp-shared-pairs-not-spliced": otlp_shared_pairs_not_spliced,
+    "otlp-logfmt-lines-with-a-level-key": otlp_logfmt_lines_with_a_level_key,
+    "otlp-json-lines-with-a-level-key": otlp_json_lines_with_a_level_key,
+    "loki-json-object-lines": loki_json_object_lines,
 }
