@@ -34,23 +34,25 @@ from loki_ingest.wire import Bytes
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 
 
-def charge_json(data: Bytes, budget: Budget, *, group_keys: tuple[bytes, ...], group_cost: float) -> None:
-    """Charge a JSON body: its bytes, its structure and its strings, plus `group_cost` for each
-    occurrence of a key in `group_keys` (a stream, a resource_logs), which costs more than its
-    structure shows."""
+def charge_json(
+    data: Bytes, budget: Budget, *, group_keys: tuple[bytes, ...], group_cost: float, scale: float = 1.0
+) -> None:
+    """Charge a JSON body: its bytes, its structure and its strings (times `scale`, for a
+    decoder that does more per element), plus `group_cost` for each occurrence of a key in
+    `group_keys` (a stream, a resource_logs), which costs more than its structure shows."""
     count = data.count
     fixed = Costs.BYTE * len(data) + sum(count(key) for key in group_keys) * group_cost
-    upper = fixed + json_upper(data)
+    upper = fixed + json_upper(data) * scale
     if not budget.would_exceed(upper):
         budget.charge(upper)
         return
     # An escaped quote is always after a backslash, so this many strings at least; each but the
     # first is preceded by a structural byte outside any string.
     strings_at_least = (count(b'"') - count(b'\\"')) // 2
-    lower = fixed + (strings_at_least - 1) * (Costs.JSON_STRING + Costs.JSON_OPEN_OR_COMMA)
+    lower = fixed + (strings_at_least - 1) * (Costs.JSON_STRING + Costs.JSON_OPEN_OR_COMMA) * scale
     if budget.would_exceed(lower):
         budget.charge(lower)  # raises
-    budget.charge(fixed + json_exact(data))
+    budget.charge(fixed + json_exact(data) * scale)
 
 
 def json_upper(data: Bytes) -> float:

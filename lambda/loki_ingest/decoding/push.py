@@ -112,7 +112,9 @@ def decode_otlp(
         )
     data = encoding.decoder(content_encoding, encoding.OTLP_ENCODINGS)(body, cap, budget)
     if media == JSON_MEDIA_TYPE:
-        prepass.charge_json(data, budget, group_keys=_OTLP_GROUP_KEYS, group_cost=Costs.OTLP_GROUP)
+        prepass.charge_json(
+            data, budget, group_keys=_OTLP_GROUP_KEYS, group_cost=Costs.OTLP_GROUP, scale=Costs.OTLP_JSON_SCALE
+        )
     else:
         prepass.charge_protobuf(data, budget, prepass.OTLP_LOGS, "ExportLogsServiceRequest")
     # Records without a time get the time of receipt, as in Loki; their metadata is copied

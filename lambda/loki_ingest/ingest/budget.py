@@ -63,10 +63,13 @@ class Costs:
     PB_METADATA_PAIR: Final = 2.0
     # OTLP (protobuf and JSON share the mapping's cost per element); the protobuf walk adds
     # PB_FIELD per scalar (a record's timestamps, severity, ids; a key; a string value).
-    OTLP_RECORD: Final = 8.0
+    OTLP_RECORD: Final = 12.0
     OTLP_ATTRIBUTE: Final = 3.0
     OTLP_VALUE: Final = 2.0  # an AnyValue, empty or not
     OTLP_GROUP: Final = 21.0  # a resource_logs or scope_logs
+    # OTLP JSON's structure costs this much more per element than Loki JSON's (the mapping's
+    # object per record, attribute and AnyValue; `make bench-limits`: 1.35 us per unit at 1.0).
+    OTLP_JSON_SCALE: Final = 1.4
     # A resource or scope attribute rendered again for every record of the scope: only when the
     # shared pairs cannot be spliced in as rendered once (records/render.py shared_units).
     OTLP_SHARED_PAIR: Final = 1.0
