@@ -8,16 +8,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any
 
-from scripts.generated import ROOT, between, write_or_check
+from scripts.generated import readme_block_main
 
 from bench import cost, prices
 
-README = ROOT / "README.md"
 BEGIN, END = "<!-- BEGIN_COST -->", "<!-- END_COST -->"
 SHAPE_NAMES = {"1": "1 event (~1 KB)", "10": "10 events", "100": "100 events", "1000": "1,000 events", "~5 MB": "~5 MB"}
 TARGETS = {"1": 0.40, "10": 0.075, "100": 0.037, "1000": 0.034}
@@ -191,13 +187,7 @@ def _memory_head(memory: str, default: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--figures", type=Path, default=cost.FIGURES)
-    args = parser.parse_args()
-    figures = json.loads(args.figures.read_text())
-    text = README.read_text()
-    write_or_check({README: between(text, BEGIN, END, render(figures), str(README))}, check=args.check)
+    readme_block_main(__doc__, (BEGIN, END), render, cost.FIGURES)
 
 
 if __name__ == "__main__":

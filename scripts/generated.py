@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,3 +34,15 @@ def write_or_check(targets: Mapping[Path, str], *, check: bool) -> None:
             path.write_text(fresh)
     if stale:
         sys.exit(f"out of date, run `make docs`: {', '.join(stale)}")
+
+
+def readme_block_main(doc: str | None, markers: tuple[str, str], render: Callable[[Any], str], figures: Path) -> None:
+    """The command line of a generator that renders one README block from a JSON figures file:
+    `--check` compares instead of writing, `--figures` reads another file."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--figures", type=Path, default=figures)
+    args = parser.parse_args()
+    readme = ROOT / "README.md"
+    fresh = render(json.loads(args.figures.read_text()))
+    write_or_check({readme: between(readme.read_text(), *markers, fresh, str(readme))}, check=args.check)

@@ -8,17 +8,13 @@ without measuring anything.
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any
 
-from scripts.generated import ROOT, between, write_or_check
+from scripts.generated import readme_block_main
 
 from bench.limits import FIGURES
 from loki_ingest.ingest.budget import MEMORY_PER_UNIT
 
-README = ROOT / "README.md"
 BEGIN, END = "<!-- BEGIN_LIMITS -->", "<!-- END_LIMITS -->"
 
 
@@ -84,13 +80,7 @@ def render(figures: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--figures", type=Path, default=FIGURES)
-    args = parser.parse_args()
-    figures = json.loads(args.figures.read_text())
-    text = README.read_text()
-    write_or_check({README: between(text, BEGIN, END, render(figures), str(README))}, check=args.check)
+    readme_block_main(__doc__, (BEGIN, END), render, FIGURES)
 
 
 if __name__ == "__main__":
