@@ -93,7 +93,7 @@ def _render(doc: Line) -> bytes:
 
 
 def billed(lines: Sequence[bytes]) -> int:
-    from bench.cost import billed_bytes
+    from bench.pushes import billed_bytes
     from loki_ingest.delivery.firehose import pack
 
     return billed_bytes([len(record) for batch in pack(list(lines)) for record in batch])
@@ -102,7 +102,7 @@ def billed(lines: Sequence[bytes]) -> int:
 def table(pushes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per push shape: each field's bytes per entry, and each candidate's saving in $ per GB of
     push bodies (Firehose, 5 KB steps included) and in stored bytes."""
-    from bench.cost import _body
+    from bench.pushes import _body
 
     out: dict[str, Any] = {"fields": {}, "candidates": {}}
     firehose_gb = PRICES["firehose_gb"].usd

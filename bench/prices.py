@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 CHECKED = "2026-12"
 REGION = "us-east-1"
+#: AWS prices a month as 730 hours.
+MONTH_S = 730 * 3600
 
 
 class Price(NamedTuple):

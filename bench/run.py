@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost as pricing
+from bench.deployment import terraform_defaults
 from bench.harness import ROOT
 from bench.local_stack import local_stack
 from bench.process import cold_start, peak_memory
@@ -33,7 +34,7 @@ from bench.speed import components, handler_cpu, snappy_speed
 def cost_figures(quick: bool) -> dict[str, Any]:
     """The all-in $/GB table, and the figures the README's "What it costs" renders (written to
     bench/cost_figures.json, which `make docs` reads)."""
-    deployment = pricing.terraform_defaults("prod")
+    deployment = terraform_defaults("prod")
     measured = pricing.measure(repeats=5 if quick else 41)
     out = pricing.figures(deployment, measured)
     if not quick:  # a smoke run's figures are too noisy for the README

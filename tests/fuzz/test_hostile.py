@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cost import billed_bytes
+from bench.pushes import billed_bytes
 from loki_ingest.delivery.firehose import MAX_RECORD_BYTES
 from loki_ingest.ingest.limits import Limits
 from loki_ingest.records import reader

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench import cost, envelope
+from bench import cost, envelope, pushes
 from bench.harness import ROOT
 from loki_ingest.observability import metrics
 from loki_ingest.observability.request_log import RequestLog
@@ -22,7 +22,7 @@ DEFAULT = cost.terraform_defaults("prod")
 
 @pytest.fixture(scope="module")
 def ten_events() -> dict[str, Any]:
-    return cost.push_event("10")
+    return pushes.push_event("10")
 
 
 # --- the bytes the handler writes ----------------------------------------------------------------
@@ -214,13 +214,13 @@ def test_the_committed_figures_match_what_the_code_emits_and_configures() -> Non
     assert committed["custom_metrics"] == found, "run `make cost-figures`"
     assert committed["deployment"] == {**DEFAULT.__dict__}, "run `make cost-figures`"
     for shape in ("1", "10", "100"):
-        lines = envelope.stored_lines(cost.push_event(shape))
-        body = len(cost._body(cost.push_event(shape)))
+        lines = envelope.stored_lines(pushes.push_event(shape))
+        body = len(pushes._body(pushes.push_event(shape)))
         assert committed["record_expansion"][shape] == pytest.approx(sum(map(len, lines)) / body, abs=0.002), shape
 
 
 def test_the_envelope_fields_add_up_to_the_stored_line() -> None:
-    lines = envelope.stored_lines(cost.push_event("10"))
+    lines = envelope.stored_lines(pushes.push_event("10"))
     fields = envelope.field_bytes(lines)
     assert sum(fields.values()) + 2 == pytest.approx(sum(map(len, lines)) / len(lines))
     assert {"timestamp", "timestamp_ns", "stream", "record", "id"} <= set(fields)
@@ -255,7 +255,7 @@ def _measured(ten_events: dict[str, Any]) -> cost.Measured:
         fake = FakeFirehose()
         new_app(fake).handle_event(ten_events, cost_deadline())
         sizes = [len(record) for call in fake.calls for record in call]
-        body = len(cost._body(ten_events))
+        body = len(pushes._body(ten_events))
         push = cost.Push("10", 10, body, sizes, len(fake.calls), cpu_ms=1.0, event=ten_events)
         _MEASURED["10"] = cost.Measured({"10": push}, cost.emitted_metrics(), 2, 500, 0.2)
     return _MEASURED["10"]

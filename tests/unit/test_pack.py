@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.cost import billed_bytes
+from bench.pushes import billed_bytes
 from loki_ingest.delivery.firehose import MAX_BATCH_BYTES as FIREHOSE_MAX_BATCH_BYTES
 from loki_ingest.delivery.firehose import MAX_BATCH_RECORDS as FIREHOSE_MAX_BATCH_RECORDS
 from loki_ingest.delivery.firehose import MAX_RECORD_BYTES as FIREHOSE_MAX_RECORD_BYTES
