@@ -249,6 +249,16 @@ def loki_json_object_lines(lines: int = 60) -> Push:
     return Push(LOKI, gzip.compress(snappy_block(ld(1, ld(1, b'{app="x"}') + entries)), 9), PROTOBUF, "gzip")
 
 
+def loki_labels_to_escape(streams: int = 520) -> Push:
+    """Streams of 15 labels whose values are 2,040 DEL characters: the canonical form quotes
+    each character on its own (Go's strconv.Quote escapes it)."""
+    labels = "{" + ", ".join(f'l{i}="' + "\x7f" * 2040 + '"' for i in range(15)) + "}"
+    body = b"".join(
+        ld(1, ld(1, labels.encode() + b" " * n) + ld(2, timestamp(NOW_NS) + ld(2, b"x"))) for n in range(streams)
+    )
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
 # --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
 
 
@@ -292,4 +302,5 @@ HOSTILE: dict[str, Callable[[], Push]] = {
     "otlp-logfmt-lines-with-a-level-key": otlp_logfmt_lines_with_a_level_key,
     "otlp-json-lines-with-a-level-key": otlp_json_lines_with_a_level_key,
     "loki-json-object-lines": loki_json_object_lines,
+    "loki-labels-to-escape": loki_labels_to_escape,
 }

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loki_ingest.decoding.labels import _parse_checked, _parse_general, canonical, go_quote, parse
+from loki_ingest.decoding.labels import _parse_checked, _parse_general, canonical, go_quote, parse, quote_units
 from loki_ingest.errors import DecodeError
+from loki_ingest.ingest.budget import Costs
 
 
 @pytest.mark.parametrize(
@@ -277,3 +278,19 @@ def test_a_token_past_max_token_chars_is_kept_raw_and_not_unescaped() -> None:
     pairs = parse('{a="b", c=' + value + ", 'd'=`e`}", 10, max_token_chars=8194)
     assert pairs == [("a", "b"), ("c", value), ("d", "e")]
     assert len(pairs[1][1]) > 8194  # validation then refuses it as too long, unescaped or not
+
+
+@pytest.mark.parametrize(
+    ("pairs", "quoted_chars"),
+    [
+        pytest.param([("app", "x" * 100)], 0, id="plain-ascii"),
+        pytest.param([("app", "\x7f" * 100)], 100, id="control-characters"),
+        pytest.param([("app", 'say "hi"')], 8, id="quotes"),
+        pytest.param([("app", "日本" * 50)], 100, id="non-ascii"),
+        pytest.param([("é", "x")], 1, id="a-name-to-quote"),
+    ],
+)
+def test_labels_quoted_character_by_character_are_charged_per_character(
+    pairs: list[tuple[str, str]], quoted_chars: int
+) -> None:
+    assert quote_units(pairs) == quoted_chars * Costs.LABEL_QUOTED_CHAR

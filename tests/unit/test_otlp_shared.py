@@ -309,7 +309,7 @@ def _reference_logfmt_level(line: str) -> str:
     best, position = "", len(levels.LEVEL_FIELDS)
     for key, value in levels._logfmt(line):
         for index, hint in enumerate(levels.LEVEL_FIELDS[:position]):
-            if key.lower() == hint.lower():
+            if key.casefold() == hint.casefold():
                 best, position = value, index
                 break
         if position == 0:
@@ -331,12 +331,19 @@ def test_the_level_pre_checks_never_change_the_level_found(line: str) -> None:
         pytest.param("a " * 1000 + "level=info", 1001, id="logfmt-with-a-level-key"),
         pytest.param("a\x01" * 1000 + "LEVEL=info", 1001, id="control-characters-separate-too"),
         pytest.param('{"a":[' + "1," * 1000 + '1],"level":"x"}', 1002, id="json-with-a-level-key"),
+        pytest.param("lvl=" + "v" * 100_000, 100_000 * Costs.LINE_CHAR / Costs.LINE_TOKEN, id="one-long-value"),
     ],
 )
 def test_a_line_scanned_for_its_level_is_charged_per_token(line: str, tokens: int) -> None:
     charged: list[float] = []
     levels.from_line(line, charged.append)
     assert sum(charged) >= tokens * Costs.LINE_TOKEN
+
+
+def test_logfmt_keys_compare_as_go_folds_case() -> None:
+    """strings.EqualFold folds U+017F (long s) to "s"."""
+    assert levels.from_line("\u017feverity=error msg") == "error"
+    assert levels.from_line("LEVEL=warn") == "warn"
 
 
 @pytest.mark.parametrize(
@@ -359,3 +366,5 @@ def test_building_records_charges_every_line_that_may_be_a_json_object() -> None
     (stream,) = valid
     stream.entries[:] = [(t, line, m) for t, _, m in stream.entries]
     assert work_units(valid) >= 1001 * Costs.JSON_LINE_TOKEN
+    # A JSON body whose strings' structure the pre-pass charged has paid for its lines already.
+    assert work_units(valid, lines_charged=True) == shared_units(valid)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 
 from loki_ingest.errors import DecodeError
+from loki_ingest.ingest.budget import Costs
 from loki_ingest.ingest.model import LabelPairs, exact_bytes
 
 LEGACY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -311,7 +312,7 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
 
 def go_quote(value: str) -> str:
     """Quote like Go's strconv.Quote, which is what Loki prints label values with."""
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+    if _plain(value):
         return f'"{value}"'
     out = ['"']
     for char in value:
@@ -332,6 +333,23 @@ def go_quote(value: str) -> str:
             out.append(f"\\U{code:08x}")
     out.append('"')
     return "".join(out)
+
+
+def _plain(text: str) -> bool:
+    """go_quote's fast path: nothing to escape."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def quote_units(pairs: Iterable[tuple[str, str]]) -> float:
+    """What quoting these labels for the canonical form costs beyond the fast path: go_quote
+    walks a name or value with anything to escape character by character."""
+    chars = 0
+    for name, value in pairs:
+        if not _plain(name):
+            chars += len(name)
+        if not _plain(value):
+            chars += len(value)
+    return chars * Costs.LABEL_QUOTED_CHAR
 
 
 def canonical(pairs: Iterable[tuple[str, str]]) -> str:

@@ -45,6 +45,7 @@ def charge_json(
     upper = fixed + json_upper(data) * scale
     if not budget.would_exceed(upper):
         budget.charge(upper)
+        budget.strings_charged = True
         return
     # An escaped quote is always after a backslash, so this many strings at least; each but the
     # first is preceded by a structural byte outside any string.

@@ -78,6 +78,10 @@ class Costs:
     # scanned for its level (a JSON object's "," and ":", a logfmt line's separators).
     JSON_LINE_TOKEN: Final = 0.6
     LINE_TOKEN: Final = 1.0
+    LINE_CHAR: Final = 0.1  # a logfmt line scanned for its level is walked character by character
+    # A label name or value that Go's strconv.Quote must escape is quoted character by
+    # character for the stream's canonical form (decoding/labels.py go_quote), ~0.26 us each.
+    LABEL_QUOTED_CHAR: Final = 0.3
     # Content-Encoding.
     GZIP_MEMBER: Final = 5.0
     SNAPPY_ELEMENT: Final = 0.3
@@ -86,11 +90,14 @@ class Costs:
 class Budget:
     """What one push may still spend. `charge` raises the 413 once the total passes the limit."""
 
-    __slots__ = ("limit", "spent")
+    __slots__ = ("limit", "spent", "strings_charged")
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.spent = 0.0
+        # True once a JSON body was charged for the structural bytes inside its strings too
+        # (decoding/prepass.py's upper bound): its lines' own JSON is then already paid for.
+        self.strings_charged = False
 
     def charge(self, units: float) -> None:
         self.spent += units

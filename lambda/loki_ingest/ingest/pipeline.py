@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from loki_ingest.decoding.labels import quote_units
 from loki_ingest.decoding.push import decode_push
 from loki_ingest.delivery.sink import DeliveryReport
 from loki_ingest.ingest.validate import validate
@@ -43,10 +44,14 @@ def ingest(ctx: RequestContext, sink: Sink) -> None:
     outcome.streams = len(streams)
     outcome.entries = sum(len(s.entries) for s in streams)
     with tracer.segment("validate"):
+        try:  # the canonical form quotes labels with anything to escape character by character
+            budget.charge(sum(quote_units(stream.labels) for stream in streams))
+        finally:
+            outcome.work_units = int(budget.spent)
         valid = validate(streams, ctx.limits, outcome.rejections, ctx.received_ns)
         del streams  # keep one copy of the push in memory at a time
         try:
-            budget.charge(render.work_units(valid))
+            budget.charge(render.work_units(valid, lines_charged=budget.strings_charged))
         finally:
             outcome.work_units = int(budget.spent)
     # Records are rendered as the sink packs them, one batch in flight: their memory does not

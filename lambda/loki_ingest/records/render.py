@@ -257,13 +257,14 @@ def _spliced(metadata: TailedMetadata, tail: _RenderedTail) -> bytes | None:
     return b"{" + b",".join(part for part in inner if part) + b"}"
 
 
-def work_units(streams: Sequence[ValidStream]) -> float:
+def work_units(streams: Sequence[ValidStream], *, lines_charged: bool = False) -> float:
     """What building the records costs beyond what decoding charged (shared_units, and the
     strict parse of every line that may be a JSON object: Costs.JSON_LINE_TOKEN per "," and
-    ":", as every value but the first follows a "," and every member has a ":"). Charged
+    ":", as every value but the first follows a "," and every member has a ":", unless
+    `lines_charged`: a JSON body whose strings' structure was charged already). Charged
     before the first record is built, so a push over the budget is refused before delivery."""
     tokens = 0
-    for stream in streams:
+    for stream in streams if not lines_charged else ():
         for _, line, _ in stream.entries:
             if "{" in line and _may_be_object(line):
                 tokens += line.count(",") + line.count(":") + 1

@@ -51,7 +51,7 @@ LEVEL_FIELDS = (
     "SEVERITY_TEXT",
 )
 LEVEL_FIELD_SET = frozenset(LEVEL_FIELDS)
-#: A logfmt key, lower-cased -> the earliest index of a LEVEL_FIELDS name it matches.
+#: A logfmt key, case-folded -> the earliest index of a LEVEL_FIELDS name it matches.
 _LOGFMT_RANK: dict[str, int] = {}
 for _index, _name in enumerate(LEVEL_FIELDS):
     _LOGFMT_RANK.setdefault(_name.lower(), _index)
@@ -59,7 +59,7 @@ for _index, _name in enumerate(LEVEL_FIELDS):
 # Whether a line can hold a level field at all, with substring searches (C speed), so the
 # token-by-token scans below run (and are charged) only for lines that may have one: a JSON key
 # that is a level field name is spelled so in the line unless it uses a \\u escape; a logfmt
-# key that is one, lower-cased, is followed by its "=".
+# key that is one, case-folded, is followed by its "=".
 _JSON_KEYS = tuple(f'"{name}"' for name in LEVEL_FIELDS)
 _LOGFMT_KEYS = tuple(f"{name}=" for name in _LOGFMT_RANK)
 #: Every byte but the ones a logfmt token can end at (<= " ", "=", '"'): deleted to count those.
@@ -223,17 +223,18 @@ def _json_level(line: str, charge: Callable[[float], None]) -> str:
 
 def _logfmt_level(line: str, charge: Callable[[float], None]) -> str:
     """getValueUsingLogfmtParser over Loki's logfmt decoder (pkg/logql/log/logfmt/decode.go):
-    keys compared case-insensitively, the earliest name in LEVEL_FIELDS wins, scanning stops at
-    the first syntax error."""
-    lowered = line.lower()
-    if not any(key in lowered for key in _LOGFMT_KEYS):
+    keys compared case-insensitively (casefold, as Go's strings.EqualFold folds U+017F (long s) to "s"; the
+    level names hold no letter whose full folding differs from its simple one), the earliest
+    name in LEVEL_FIELDS wins, scanning stops at the first syntax error."""
+    folded = line.casefold()
+    if not any(key in folded for key in _LOGFMT_KEYS):
         return ""
     separators = line.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATORS)
-    charge(Costs.LINE_TOKEN * (len(separators) + 1))
+    charge(Costs.LINE_TOKEN * (len(separators) + 1) + Costs.LINE_CHAR * len(line))
     best, position = "", len(LEVEL_FIELDS)
     rank = _LOGFMT_RANK.get
     for key, value in _logfmt(line):
-        index = rank(key.lower(), position)
+        index = rank(key.casefold(), position)
         if index < position:
             best, position = value, index
             if index == 0:
