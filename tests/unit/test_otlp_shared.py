@@ -16,9 +16,9 @@ from loki_ingest.decoding.otlp.json_body import decode_json
 from loki_ingest.decoding.otlp.protobuf_body import decode_protobuf
 from loki_ingest.ingest.budget import Costs
 from loki_ingest.ingest.limits import Limits
-from loki_ingest.ingest.model import Rejections, Stream, TailedMetadata
-from loki_ingest.ingest.validate import validate
-from loki_ingest.records.render import build, shared_units, work_units
+from loki_ingest.ingest.model import Rejections, SharedPairs, SharedTail, Stream, TailedMetadata
+from loki_ingest.ingest.validate import ValidStream, validate
+from loki_ingest.records.render import _metadata_pairs, _pairs, build, shared_units, work_units
 from tests.conftest import NOW_NS
 from tests.support.otlp import ExportLogsServiceRequest, record, request, resource_logs, scope_logs, to_json
 from tests.support.wire import varint
@@ -276,6 +276,28 @@ def test_rendering_the_shared_pairs_again_per_record_is_charged_before_rendering
         if type(metadata) is TailedMetadata and "metadata_base64" in json.loads(line)
     )
     assert shared_units(valid) == again * Costs.OTLP_SHARED_PAIR
+
+
+# Names that collide, a lone surrogate (a byte that is not UTF-8), a name too long for Jackson.
+_PAIR_TEXT = st.sampled_from(["a", "b", "é", "\udc80", "", "x" * 50_001])
+_PAIRS = st.lists(st.tuples(_PAIR_TEXT, _PAIR_TEXT), max_size=3).map(tuple)
+
+
+@given(own=_PAIRS, resource=_PAIRS, scope=_PAIRS, added=_PAIRS)
+@settings(max_examples=300, deadline=None)
+def test_spliced_metadata_is_byte_identical_to_rendering_every_pair(
+    own: tuple[tuple[str, str], ...],
+    resource: tuple[tuple[str, str], ...],
+    scope: tuple[tuple[str, str], ...],
+    added: tuple[tuple[str, str], ...],
+) -> None:
+    """The shared tail rendered once and spliced between the own and added pairs gives the bytes
+    of rendering all the pairs, and shared_units charges exactly the entries that cannot splice."""
+    metadata = TailedMetadata(own, SharedTail(SharedPairs(resource), SharedPairs(scope)), added)
+    assert _metadata_pairs(metadata) == _pairs(metadata.pairs(), unique_names=False)
+    valid = [ValidStream((("service_name", "x"),), '{service_name="x"}', [(1, "line", metadata)])]
+    rendered_again = _pairs(metadata.pairs(), unique_names=False)[1] is not None
+    assert shared_units(valid) == (len(resource) + len(scope)) * Costs.OTLP_SHARED_PAIR * rendered_again
 
 
 # --- the line rules on their own ------------------------------------------------------------------------

@@ -239,20 +239,48 @@ def _rendered_tail(shared: SharedTail) -> _RenderedTail:
     return cached
 
 
+def _splice_ok(metadata: TailedMetadata, tail: _RenderedTail) -> bool:
+    """Whether the entry's metadata object can be the tail as rendered once with the entry's own
+    and added pairs around it: the tail is exact alone, and no own or added name repeats, names a
+    tail pair, is too long for Jackson, or (with its value) is not valid Unicode. Decided without
+    rendering, so shared_units can ask it per entry before the records are built."""
+    if tail.inner is None:
+        return False
+    names = tail.names
+    seen: set[str] = set()
+    for part in (metadata.own, metadata.added):
+        for name, value in part:
+            if name in names or name in seen or _name_too_long(name) or not (_unicode(name) and _unicode(value)):
+                return False
+            seen.add(name)
+    return True
+
+
+def _unicode(text: str) -> bool:
+    """Valid Unicode: UTF-8 encodes it (a lone surrogate, our stand-in for a byte that is not
+    UTF-8, does not)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _spliced(metadata: TailedMetadata, tail: _RenderedTail) -> bytes | None:
     """The entry's metadata object with the tail spliced in as rendered once; None when that
-    would not be exact (the tail or the entry's own pairs need base64, or a name repeats)."""
-    own, added = metadata.own, metadata.added
-    if tail.inner is None or (own and added and any(n == m for n, _ in own for m, _ in added)):
+    would not be exact (_splice_ok)."""
+    tail_inner = tail.inner
+    if tail_inner is None or not _splice_ok(metadata, tail):
         return None
     inner = []
-    for part in (own, None, added):
+    for part in (metadata.own, None, metadata.added):
         if part is None:
-            inner.append(tail.inner)
+            inner.append(tail_inner)
         elif part:
-            body, listed = _pairs(part, unique_names=False)
-            if listed is not None or any(n in tail.names for n, _ in part):
-                return None
+            body, listed = _pairs(part, unique_names=True)
+            assert listed is None  # _splice_ok checked every name and value
             inner.append(body[1:-1])
     return b"{" + b",".join(part for part in inner if part) + b"}"
 
@@ -288,7 +316,7 @@ def shared_units(streams: Iterable[ValidStream]) -> float:
             continue  # a Loki stream: no shared tail
         for _, _, metadata in stream.entries:
             assert type(metadata) is TailedMetadata
-            if metadata.shared.count and _spliced(metadata, _rendered_tail(metadata.shared)) is None:
+            if metadata.shared.count and not _splice_ok(metadata, _rendered_tail(metadata.shared)):
                 pairs += metadata.shared.count
     return pairs * Costs.OTLP_SHARED_PAIR
 
