@@ -3,6 +3,7 @@ over a Firehose that accepts everything instantly (so the figures are the handle
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from collections.abc import Callable
@@ -59,9 +60,11 @@ def bench_app(**overrides: Any) -> App:
     from loki_ingest.handler import App
 
     settings = bench_settings(**overrides)
-    app = App(settings, FirehoseSink(NullFirehose(), settings), FakeSecrets())
-    app.logger.disabled = True
-    return app
+    # A logger of its own: disabling the handler's (a process-wide logger) would silence every
+    # app built after this one, and the cost model measures what those apps write.
+    silent = logging.getLogger("loki_ingest_bench_silent")
+    silent.disabled, silent.propagate = True, False
+    return App(settings, FirehoseSink(NullFirehose(), settings), FakeSecrets(), logger=silent)
 
 
 class NullFirehose:

@@ -93,6 +93,19 @@ def test_the_custom_metrics_are_the_four_the_alarms_read_and_the_canarys_one() -
     }
 
 
+def test_what_ran_before_does_not_change_what_is_counted(ten_events: dict[str, Any]) -> None:
+    """`make bench` builds silent apps for its speed figures before the cost model runs: they
+    must not silence the handler's logger for the apps the model measures."""
+    from bench.harness import bench_app
+
+    before = cost.emitted_metrics(), cost.log_output(ten_events, seconds_between_pushes=61.0, deployment=DEFAULT)
+    bench_app().handle_event(ten_events, cost_deadline())
+    after = cost.emitted_metrics(), cost.log_output(ten_events, seconds_between_pushes=61.0, deployment=DEFAULT)
+    assert after[0] == before[0]
+    assert after[1].lines_per_push == before[1].lines_per_push == 1.0  # one metrics line a minute
+    assert after[1].bytes_per_push == pytest.approx(before[1].bytes_per_push, abs=8)  # durations vary in digits
+
+
 def test_a_dimension_more_is_billed_more(monkeypatch: pytest.MonkeyPatch, ten_events: dict[str, Any]) -> None:
     """Every metric name x dimension value the EMF carries is a custom metric: a status-class
     dimension on one metric is three more ($0.90 a month) once 2xx, 4xx and 5xx are seen."""
