@@ -24,6 +24,7 @@ from tests.support.hostile import (
     client_batch,
     json_unterminated_escaped_quotes,
     loki_entries_with_metadata,
+    loki_one_endless_varint,
     otlp_records_with_attributes,
 )
 
@@ -54,6 +55,50 @@ def test_a_json_body_whose_strings_never_end_is_refused_by_the_parser_not_a_quad
     record_figures("work budget: json-unterminated-escaped-quotes", {"bytes_in": len(push.body), **figures})
     assert figures["status"] == 400, figures
     assert "Unterminated string" in figures["body"], figures
+
+
+#: Shapes whose whole cost the pre-pass can see: refused before decoding starts, not after it
+#: (review 4: lines whose strict parse came after a decode that fit took 1.7 s to refuse).
+BEFORE_DECODING = [
+    "loki-entries-then-object-lines",
+    "loki-bracket-object-lines",
+    "otlp-bracket-lines-with-a-level-key",
+    "otlp-ten-byte-varints",
+    "loki-ten-byte-timestamp-seconds",
+    "loki-json-object-lines",
+]
+
+
+@pytest.mark.parametrize("name", BEFORE_DECODING)
+def test_a_push_whose_lines_or_varints_are_over_the_budget_is_refused_before_decoding(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loki_ingest.decoding import otlp, push
+    from loki_ingest.errors import PayloadTooLarge
+    from loki_ingest.ingest.budget import WORK_BUDGET_DEFAULT, Budget
+
+    def decoded(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("decoding started")
+
+    monkeypatch.setattr(push.protobuf, "decode_push_request", decoded)
+    monkeypatch.setattr(otlp, "DECODERS", dict.fromkeys(otlp.DECODERS, decoded))
+    hostile = HOSTILE[name]()
+    with pytest.raises(PayloadTooLarge, match="WORK_BUDGET_UNITS"):
+        push.decode_push(
+            hostile.body,
+            dialect="otlp" if hostile.path.startswith("/otlp") else "v1",
+            content_type=hostile.content_type,
+            content_encoding=hostile.content_encoding,
+            budget=Budget(WORK_BUDGET_DEFAULT),
+        )
+
+
+def test_a_varint_that_never_ends_is_400() -> None:
+    push = loki_one_endless_varint()
+    figures = run_push(push, rss_limit=REFUSED_RSS)
+    record_figures("work budget: loki-one-endless-varint", {"bytes_in": len(push.body), **figures})
+    assert figures["status"] == 400, figures
+    assert "varint" in figures["body"], figures
 
 
 BATCHES = [

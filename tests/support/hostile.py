@@ -259,6 +259,58 @@ def loki_labels_to_escape(streams: int = 520) -> Push:
     return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
 
 
+def _brackets(prefix: bytes) -> bytes:
+    """A 256 KiB JSON-object line that is nearly all brackets (`[[[...]]],` repeated): few
+    "," and ":" but hundreds of thousands of values for the strict parse to step through."""
+    unit = b"[" * 20 + b"]" * 20 + b","
+    return prefix + b'"a":[' + _repeat_to(unit, _LINE - 40) + b"[]]}"
+
+
+def otlp_bracket_lines_with_a_level_key(lines: int = 63) -> Push:
+    """Review 4: bracket lines with a "level" key, parsed for the level and again to be stored."""
+    return _otlp_lines([_brackets(b'{"level":"x",')] * lines)
+
+
+def loki_bracket_object_lines(lines: int = 60) -> Push:
+    """Review 4: the same lines in a Loki push, each strictly parsed before it is stored."""
+    line = _brackets(b"{")
+    entries = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, line)) for i in range(lines))
+    return Push(LOKI, gzip.compress(snappy_block(ld(1, ld(1, b'{app="x"}') + entries)), 9), PROTOBUF, "gzip")
+
+
+#: A varint at its longest (10 bytes; the value 2^63) and a key spelled in 10 bytes.
+_LONG_VALUE = b"\xff" * 9 + b"\x01"
+_LONG_SEVERITY_KEY = bytes([0x90]) + b"\x80" * 8 + b"\x00"  # field 2 (severity_number), varint
+
+
+def otlp_ten_byte_varints(size: int = CAP) -> Push:
+    """Review 4: one record whose severity_number repeats with 10-byte keys and values: each
+    byte of them is a Python step, in the walk and in the decoder."""
+    record = b"\x09" + NOW_NS.to_bytes(8, "little") + _repeat_to(_LONG_SEVERITY_KEY + _LONG_VALUE, size - 64)
+    return Push(OTLP, gzip.compress(ld(1, ld(2, ld(2, record))), 9), PROTOBUF, "gzip")
+
+
+def loki_ten_byte_timestamp_seconds(size: int = CAP) -> Push:
+    """Review 4: one entry whose timestamp's seconds field repeats with 10-byte values."""
+    return _loki_entry_with(ld(1, _repeat_to(b"\x08" + _LONG_VALUE, size - 64)))
+
+
+def loki_entries_then_object_lines(entries: int = 290_000, lines: int = 30) -> Push:
+    """Review 4: entries whose decoding fits the budget, then lines whose strict parse does
+    not: refused only after decoding, unless the pre-pass charges the lines too."""
+    tiny = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, b"x")) for i in range(entries))
+    line = b'{"a":[' + _repeat_to(b"0,", 240_000) + b"0]}"
+    objects = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, line)) for i in range(lines))
+    body = ld(1, ld(1, b'{app="x"}') + tiny + objects)
+    return Push(LOKI, gzip.compress(snappy_block(body), 9), PROTOBUF, "gzip")
+
+
+def loki_one_endless_varint(size: int = CAP) -> Push:
+    """Review 4: an unknown varint field (15) whose value never ends: 16 MiB of 0x80. Malformed
+    (400), and the walk must not step through all of it to say so."""
+    return Push(LOKI, gzip.compress(snappy_block(b"\x78" + b"\x80" * (size - 16) + b"\x00"), 9), PROTOBUF, "gzip")
+
+
 # --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
 
 
@@ -303,4 +355,9 @@ HOSTILE: dict[str, Callable[[], Push]] = {
     "otlp-json-lines-with-a-level-key": otlp_json_lines_with_a_level_key,
     "loki-json-object-lines": loki_json_object_lines,
     "loki-labels-to-escape": loki_labels_to_escape,
+    "otlp-bracket-lines-with-a-level-key": otlp_bracket_lines_with_a_level_key,
+    "loki-bracket-object-lines": loki_bracket_object_lines,
+    "otlp-ten-byte-varints": otlp_ten_byte_varints,
+    "loki-ten-byte-timestamp-seconds": loki_ten_byte_timestamp_seconds,
+    "loki-entries-then-object-lines": loki_entries_then_object_lines,
 }

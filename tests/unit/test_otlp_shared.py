@@ -353,6 +353,7 @@ def test_the_level_pre_checks_never_change_the_level_found(line: str) -> None:
         pytest.param("a " * 1000 + "level=info", 1001, id="logfmt-with-a-level-key"),
         pytest.param("a\x01" * 1000 + "LEVEL=info", 1001, id="control-characters-separate-too"),
         pytest.param('{"a":[' + "1," * 1000 + '1],"level":"x"}', 1002, id="json-with-a-level-key"),
+        pytest.param('{"level":"x","a":[' + "[[]]," * 1000 + "0]}", 3000, id="json-brackets-count-as-tokens"),
         pytest.param("lvl=" + "v" * 100_000, 100_000 * Costs.LINE_CHAR / Costs.LINE_TOKEN, id="one-long-value"),
     ],
 )
@@ -388,5 +389,7 @@ def test_building_records_charges_every_line_that_may_be_a_json_object() -> None
     (stream,) = valid
     stream.entries[:] = [(t, line, m) for t, _, m in stream.entries]
     assert work_units(valid) >= 1001 * Costs.JSON_LINE_TOKEN
+    stream.entries[:] = [(t, '{"a":[' + "[[]]," * 1000 + "0]}", m) for t, _, m in stream.entries]
+    assert work_units(valid) >= 3000 * Costs.JSON_LINE_TOKEN  # a bracket is a token too
     # A JSON body whose strings' structure the pre-pass charged has paid for its lines already.
     assert work_units(valid, lines_charged=True) == shared_units(valid)

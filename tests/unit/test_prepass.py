@@ -14,6 +14,7 @@ from loki_ingest.decoding import prepass
 from loki_ingest.decoding.logproto import decode_push_request
 from loki_ingest.errors import PayloadTooLarge
 from loki_ingest.ingest.budget import Budget, Costs
+from loki_ingest.ingest.limits import Limits
 from tests.support.wire import field, push_request, varint
 
 NOW_NS = 1_767_225_600_000_000_000
@@ -197,3 +198,106 @@ def test_the_exact_json_count_reads_structure_outside_strings_only(text: str, ou
     expected = Costs.JSON_OPEN_OR_COMMA * (commas + opens) + Costs.JSON_COLON * colons + Costs.JSON_STRING * strings
     assert exact == pytest.approx(expected)
     assert exact <= prepass.json_upper(body) + 1e-9
+
+
+# --- review 4: lines, long varints ----------------------------------------------------------------
+
+
+def loki_line(line: bytes) -> bytes:
+    return push_request([(b'{a="b"}', [(NOW_NS, line, [])])])
+
+
+def otlp_line(line: bytes) -> bytes:
+    return field(1, field(2, field(2, field(5, field(1, line)))))
+
+
+def otlp_charged(body: bytes) -> float:
+    return charged_protobuf(body, prepass.OTLP_LOGS, "ExportLogsServiceRequest")
+
+
+@pytest.mark.parametrize(
+    ("wrap", "charge"), [(loki_line, charged_protobuf), (otlp_line, otlp_charged)], ids=["loki", "otlp"]
+)
+@pytest.mark.parametrize(
+    ("line", "tokens"),
+    [
+        pytest.param(b'{"a":[' + b"[[]]," * 1000 + b"0]}", 1 + 2 + 2000 + 1000 + 1, id="brackets"),
+        pytest.param(b'  {"a":1,"b":2}', 1 + 1 + 2 + 1, id="object-after-whitespace"),
+        pytest.param(b"text, with: [tokens] but no brace" * 100, 0, id="text-is-not-charged"),
+    ],
+)
+def test_a_line_that_may_be_a_json_object_is_charged_per_token_in_the_pre_pass(
+    wrap: object, charge: object, line: bytes, tokens: int
+) -> None:
+    """Storing a JSON-object line parses it token by token: "," ":" "[" "{" are each charged,
+    by the pre-pass, so a push whose lines are over the budget is refused before decoding."""
+    assert callable(wrap) and callable(charge)
+    plain = charge(wrap(b"x" * len(line)))  # the same bytes, no token
+    assert charge(wrap(line)) - plain == pytest.approx(Costs.JSON_LINE_TOKEN * tokens)
+
+
+def test_a_varint_spelled_long_is_charged_per_byte() -> None:
+    short = field(1, field(2, field(1, b"\x08\x01")))  # Timestamp.seconds = 1
+    long = field(1, field(2, field(1, b"\x08" + b"\x81" + b"\x80" * 8 + b"\x00")))  # the same, 10 bytes
+    # Nine bytes longer, five of them past a varint's fifth byte.
+    assert charged_protobuf(long) - charged_protobuf(short) == pytest.approx(
+        9 * Costs.BYTE + 5 * Costs.PB_LONG_VARINT_BYTE
+    )
+
+
+def test_a_varint_longer_than_ten_bytes_stops_the_walk_at_its_tenth_byte() -> None:
+    body = b"\x78" + b"\x80" * 100_000 + b"\x00"  # field 15, a varint that never ends
+    budget = Budget(float("inf"))
+    prepass.charge_protobuf(body, budget, prepass.LOKI_PUSH, "PushRequest")
+    assert budget.spent == pytest.approx(Costs.BYTE * len(body) + Costs.PB_OTHER_FIELD)
+    assert not budget.lines_charged  # the decoder refuses it; nothing after it was walked
+
+
+class _OverTheUpperBound(Budget):
+    """A budget the JSON charge's upper bound does not fit, whatever it is: the exact path."""
+
+    def would_exceed(self, units: float) -> bool:
+        self.asked = getattr(self, "asked", 0) + 1
+        return self.asked == 1 or super().would_exceed(units)
+
+
+def exact_charge(body: bytes) -> Budget:
+    """The JSON charge through its exact path."""
+    budget = _OverTheUpperBound(float("inf"))
+    prepass.charge_json(body, budget, group_keys=(b'"stream"',), group_cost=Costs.STREAM)
+    return budget
+
+
+def test_the_exact_json_path_charges_the_tokens_of_lines_that_may_be_objects() -> None:
+    objects = v1([[str(NOW_NS), '{"a":[' + "[]," * 1000 + "0]}"]])
+    text = v1([[str(NOW_NS), "a,[b]:" * 1000]])
+    assert exact_charge(objects).lines_charged
+    extra = exact_charge(objects).spent - exact_charge(v1([[str(NOW_NS), "{}"]])).spent
+    assert extra >= Costs.JSON_LINE_TOKEN * 2000
+    assert exact_charge(text).spent < 100 + Costs.BYTE * len(text)
+
+
+_LINE_PARTS = st.sampled_from(["{", "}", "[", "]", ",", ":", '"', "\\", " ", "\t", "\n", "a", "é", "\u2028", "0"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LINE_PARTS, max_size=30).map("".join), min_size=1, max_size=5), st.booleans())
+def test_the_json_pre_pass_charges_at_least_what_building_the_records_would(lines: list[str], ascii_only: bool) -> None:
+    """Whatever a line holds and however the body escapes it, the tokens the pre-pass charges
+    (either path) cover the tokens records/render.py would charge after decoding."""
+    from loki_ingest.decoding.lokijson import decode_v1
+    from loki_ingest.ingest.model import Rejections
+    from loki_ingest.ingest.validate import validate
+    from loki_ingest.records.render import work_units
+
+    body = json.dumps(
+        {"streams": [{"stream": {"a": "b"}, "values": [[str(NOW_NS + i), line] for i, line in enumerate(lines)]}]},
+        ensure_ascii=ascii_only,
+    ).encode()
+    after = work_units(validate(decode_v1(body), Limits(), Rejections(), now_ns=NOW_NS))
+    for budget in (exact_charge(body), Budget(float("inf"))):
+        if type(budget) is Budget:
+            prepass.charge_json(body, budget, group_keys=(b'"stream"',), group_cost=Costs.STREAM)
+        base = Costs.BYTE * len(body) + Costs.STREAM + prepass.json_exact(body)
+        assert budget.lines_charged
+        assert budget.spent - base >= after - 1e-6

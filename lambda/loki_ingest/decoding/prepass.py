@@ -10,6 +10,9 @@ than after the seconds and the memory that decoding it would take.
 * Protobuf: a walk over the field keys and lengths of the message tree (a schema per message:
   which fields are elements and what each costs), which reads no payload and builds nothing.
   It stops charging at the first malformed byte: the decoder then says what is wrong (400).
+* Lines: the JSON tokens (`, : [ {`) of every line that may be stored as a JSON object, counted
+  at C speed here rather than after decoding, so a push whose lines are over the budget is
+  refused before it is decoded (Budget.lines_charged).
 
 These are pure functions of the bytes and a Budget; they never raise anything but the budget's
 413.
@@ -33,6 +36,13 @@ from loki_ingest.wire import Bytes
 #: tens of seconds for 16 MiB.
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 
+#: A string whose text may start with "{" after JSON whitespace (a line that may be a JSON
+#: object), each character raw or escaped, to its end as _STRING finds it. A match may also
+#: start at an escaped quote inside another string: that counts more tokens, never fewer.
+_OBJECT_STRING = re.compile(
+    rb'"(?: |\\[tnr]|\\u00(?:20|09|0[aAdD]))*+(?:\{|\\u007[bB])(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL
+)
+
 
 def charge_json(
     data: Bytes, budget: Budget, *, group_keys: tuple[bytes, ...], group_cost: float, scale: float = 1.0
@@ -45,7 +55,7 @@ def charge_json(
     upper = fixed + json_upper(data) * scale
     if not budget.would_exceed(upper):
         budget.charge(upper)
-        budget.strings_charged = True
+        budget.lines_charged = True
         return
     # An escaped quote is always after a backslash, so this many strings at least; each but the
     # first is preceded by a structural byte outside any string.
@@ -53,7 +63,13 @@ def charge_json(
     lower = fixed + (strings_at_least - 1) * (Costs.JSON_STRING + Costs.JSON_OPEN_OR_COMMA) * scale
     if budget.would_exceed(lower):
         budget.charge(lower)  # raises
-    budget.charge(fixed + json_exact(data) * scale)
+    outside, strings = _STRING.subn(b"", data)
+    # The tokens of every string that may be a JSON-object line, which building the records
+    # parses: charged now, so that work is never found over the budget after decoding.
+    objects = _OBJECT_STRING.findall(data)
+    lines = _tokens(b"".join(objects)) + len(objects)  # records/render.py work_units: tokens + 1
+    budget.charge(fixed + _structure(outside, strings) * scale + lines * Costs.JSON_LINE_TOKEN)
+    budget.lines_charged = True
 
 
 def json_upper(data: Bytes) -> float:
@@ -63,18 +79,30 @@ def json_upper(data: Bytes) -> float:
         Costs.JSON_OPEN_OR_COMMA * (count(b",") + count(b"[") + count(b"{"))
         + Costs.JSON_COLON * count(b":")
         + Costs.JSON_STRING * ((count(b'"') + 1) // 2)  # an unterminated string counts too
+        + Costs.JSON_LINE_TOKEN * count(b"\\u")  # a token a line spells as an escape (\u005b)
     )
 
 
 def json_exact(data: Bytes) -> float:
     """The structure's units, with the strings cut out first."""
     outside, strings = _STRING.subn(b"", data)
+    return _structure(outside, strings)
+
+
+def _structure(outside: Bytes, strings: int) -> float:
     count = outside.count
     return (
         Costs.JSON_OPEN_OR_COMMA * (count(b",") + count(b"[") + count(b"{"))
         + Costs.JSON_COLON * count(b":")
         + Costs.JSON_STRING * strings
     )
+
+
+def _tokens(data: Bytes) -> int:
+    """The bytes that start a JSON token a line's strict parse steps through: , : [ { (or an
+    escape that may spell one)."""
+    count = data.count
+    return count(b",") + count(b":") + count(b"[") + count(b"{") + count(b"\\u")
 
 
 # --- protobuf -------------------------------------------------------------------------------------
@@ -87,6 +115,7 @@ class Field(NamedTuple):
     message: str | None = None
     cost: float = Costs.PB_FIELD
     per_byte: float = 0.0
+    line: bool = False  # a log line: stored as a JSON object when it is one (line_units)
 
 
 Schema = Mapping[str, Mapping[int, Field]]
@@ -95,12 +124,15 @@ Schema = Mapping[str, Mapping[int, Field]]
 #: its size, so every occurrence is charged, even the 2-byte `12 00` repeated a million times.
 _LEAF = Field()
 
+#: A log line: a leaf whose JSON tokens are charged too when it may be a JSON object.
+_LINE = Field(line=True)
+
 #: Loki's PushRequest (pkg/push/push.proto): streams, entries, their timestamps and metadata
 #: pairs are walked into, so every field the decoder reads is charged once.
 LOKI_PUSH: Schema = {
     "PushRequest": {1: Field("Stream", Costs.STREAM)},
     "Stream": {1: Field(None, Costs.PB_FIELD, Costs.LABEL_BYTE), 2: Field("Entry", Costs.PB_ENTRY), 3: _LEAF},
-    "Entry": {1: Field("Timestamp"), 2: _LEAF, 3: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR)},
+    "Entry": {1: Field("Timestamp"), 2: _LINE, 3: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR)},
     "Timestamp": {1: _LEAF, 2: _LEAF},
     "LabelPairAdapter": {1: _LEAF, 2: _LEAF},
 }
@@ -118,8 +150,15 @@ OTLP_LOGS: Schema = {
     "InstrumentationScope": {1: _LEAF, 2: _LEAF, 3: _KEY_VALUE, 4: _LEAF},
     "LogRecord": {
         **dict.fromkeys((1, 2, 3, 7, 8, 9, 10, 11, 12), _LEAF),
-        5: _ANY_VALUE,
+        5: Field("Body", Costs.OTLP_VALUE),
         6: _KEY_VALUE,
+    },
+    # A record's body: an AnyValue whose string is the line.
+    "Body": {
+        1: _LINE,
+        **dict.fromkeys((2, 3, 4, 7), _LEAF),
+        5: Field("ArrayValue"),
+        6: Field("KeyValueList"),
     },
     "KeyValue": {1: _LEAF, 2: _ANY_VALUE},
     "AnyValue": {
@@ -137,12 +176,17 @@ OTLP_LOGS: Schema = {
 _MAX_DEPTH = 8 + 3 * MAX_DEPTH
 
 
+#: Continuation bytes of a varint that the field's own cost covers: up to 5 bytes (any 32-bit
+#: value, a timestamp's seconds or nanos) is what the element costs were measured with.
+_VARINT_FREE = 4
+
+
 class _Message(NamedTuple):
     """A schema message compiled for the walk: its LEN fields by key value (field << 3 | 2) ->
-    (cost, cost per payload byte, the message it holds or None), and the cost of each of its
-    other fields by number."""
+    (cost, cost per payload byte, the message it holds or None, whether it is a line), and the
+    cost of each of its other fields by number."""
 
-    fields: dict[int, tuple[float, float, _Message | None]]
+    fields: dict[int, tuple[float, float, _Message | None, bool]]
     scalars: dict[int, float]
 
 
@@ -156,15 +200,21 @@ def _compile(schema: Schema) -> dict[str, _Message]:
         for name, fields in schema.items():
             for number, spec in fields.items():
                 child = compiled[spec.message] if spec.message is not None else None
-                compiled[name].fields[number << 3 | 2] = (spec.cost, spec.per_byte, child)
+                compiled[name].fields[number << 3 | 2] = (spec.cost, spec.per_byte, child, spec.line)
         _COMPILED[id(schema)] = compiled
     return compiled
 
 
 def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> None:
     """Charge a protobuf body: its bytes, then every field occurrence the walk meets (`schema`'s
-    cost for a field it knows, of any wire type; PB_OTHER_FIELD for any other field)."""
+    cost for a field it knows, of any wire type; PB_OTHER_FIELD for any other field), every
+    varint byte past a varint's fifth (Python steps through them one by one), and the JSON
+    tokens of every line with a "{" in it (line_units), so building the records adds nothing
+    to charge after decoding."""
     units = Costs.BYTE * len(data)
+    varint = Costs.PB_LONG_VARINT_BYTE
+    token = Costs.JSON_LINE_TOKEN
+    count = data.count
     left = budget.limit - budget.spent
     other = Costs.PB_OTHER_FIELD
     below_cap = other / 2  # per byte of a subtree past _MAX_DEPTH: at most one field per 2 bytes
@@ -173,9 +223,11 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
     stack: list[tuple[_Message, int]] = []
     end = len(data)
     i = 0
+    complete = False
     while True:
         if i >= end:
             if not stack or i > end:
+                complete = not stack and i == end
                 break
             message, end = stack.pop()
             table = message.fields
@@ -186,17 +238,23 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
         key = data[i]
         i += 1
         if key >= 0x80:
+            start = i
             key, i = _varint(data, i, end, key)
             if i < 0:
                 break
+            if i - start > _VARINT_FREE:
+                units += varint * (i - start - _VARINT_FREE)
         wire = key & 7
         if wire == 2:
             size = data[i] if i < end else 0x80
             i += 1
             if size >= 0x80:
+                start = i
                 size, i = _varint(data, i, end, size)
                 if i < 0:
                     break
+                if i - start > _VARINT_FREE:
+                    units += varint * (i - start - _VARINT_FREE)
             stop = i + size
             if stop > end:
                 break
@@ -205,9 +263,13 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
                 units += other
                 i = stop
                 continue
-            cost, per_byte, child = spec
+            cost, per_byte, child, line = spec
             units += cost + per_byte * size
             if child is None:
+                if line and size > 1 and data.find(b"{", i, stop) >= 0:  # "{}" at least
+                    units += token * (
+                        count(b",", i, stop) + count(b":", i, stop) + count(b"[", i, stop) + count(b"{", i, stop) + 1
+                    )
                 i = stop
             elif len(stack) < _MAX_DEPTH:
                 stack.append((message, end))
@@ -218,8 +280,13 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
             continue
         units += message.scalars.get(key >> 3, other)
         if wire == 0:
-            while i < end and data[i] >= 0x80:
+            start = i
+            while i < end and data[i] >= 0x80 and i - start < 10:
                 i += 1
+            if i - start == 10:  # longer than any varint: the decoder refuses it (400)
+                break
+            if i - start > _VARINT_FREE:
+                units += varint * (i - start - _VARINT_FREE)
             i += 1
         elif wire == 1:
             i += 8
@@ -228,6 +295,8 @@ def charge_protobuf(data: Bytes, budget: Budget, schema: Schema, root: str) -> N
         elif wire not in (3, 4):  # group markers have no payload; what they hold is walked on
             break
     budget.charge(units)
+    # A walk stopped early (malformed bytes) did not see every line: render charges them.
+    budget.lines_charged = complete
 
 
 def _varint(data: Bytes, i: int, end: int, first: int) -> tuple[int, int]:

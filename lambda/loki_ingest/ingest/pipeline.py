@@ -51,7 +51,7 @@ def ingest(ctx: RequestContext, sink: Sink) -> None:
         valid = validate(streams, ctx.limits, outcome.rejections, ctx.received_ns)
         del streams  # keep one copy of the push in memory at a time
         try:
-            budget.charge(render.work_units(valid, lines_charged=budget.strings_charged))
+            budget.charge(render.work_units(valid, lines_charged=budget.lines_charged))
         finally:
             outcome.work_units = int(budget.spent)
     # Records are rendered as the sink packs them, one batch in flight: their memory does not

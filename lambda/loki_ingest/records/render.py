@@ -287,15 +287,16 @@ def _spliced(metadata: TailedMetadata, tail: _RenderedTail) -> bytes | None:
 
 def work_units(streams: Sequence[ValidStream], *, lines_charged: bool = False) -> float:
     """What building the records costs beyond what decoding charged (shared_units, and the
-    strict parse of every line that may be a JSON object: Costs.JSON_LINE_TOKEN per "," and
-    ":", as every value but the first follows a "," and every member has a ":", unless
-    `lines_charged`: a JSON body whose strings' structure was charged already). Charged
-    before the first record is built, so a push over the budget is refused before delivery."""
+    strict parse of every line that may be a JSON object: Costs.JSON_LINE_TOKEN per "," ":"
+    "[" and "{", as every value but the first follows a "," every member has a ":" and every
+    array or object opens, unless `lines_charged`: the pre-pass charged every line's tokens
+    already, which is the case unless it stopped at malformed bytes). Charged before the first
+    record is built, so a push over the budget is refused before delivery."""
     tokens = 0
     for stream in streams if not lines_charged else ():
         for _, line, _ in stream.entries:
             if "{" in line and _may_be_object(line):
-                tokens += line.count(",") + line.count(":") + 1
+                tokens += line.count(",") + line.count(":") + line.count("[") + line.count("{") + 1
     return shared_units(streams) + tokens * Costs.JSON_LINE_TOKEN
 
 

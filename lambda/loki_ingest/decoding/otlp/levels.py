@@ -196,7 +196,7 @@ def _json_level(line: str, charge: Callable[[float], None]) -> str:
     if "\\u" not in line and not any(key in line for key in _JSON_KEYS):
         return ""
     # Every value but the first in an object or array follows a "," and every member has a ":".
-    charge(Costs.LINE_TOKEN * (line.count(",") + line.count(":") + 1))
+    charge(Costs.LINE_TOKEN * (line.count(",") + line.count(":") + line.count("[") + line.count("{") + 1))
     try:
         doc = _DECODER.decode(line)
     except (ValueError, RecursionError):
