@@ -10,6 +10,7 @@ figures are recorded (build/test-figures.jsonl), never asserted: speed belongs i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +23,8 @@ from tests.support.hostile import (
     NOW_NS,
     Push,
     client_batch,
+    json_object_batch,
+    json_object_line,
     json_unterminated_escaped_quotes,
     loki_entries_with_metadata,
     loki_one_endless_varint,
@@ -151,3 +154,18 @@ def test_a_valid_push_of_a_costly_shape_within_the_budget_is_accepted(name: str)
     figures = run_push(push, rss_limit=ACCEPTED_RSS * 3 // 2)
     assert (figures["status"], figures["delivered"]) == (200, push.entries), figures
     assert figures["rss_growth"] <= ACCEPTED_RSS, figures
+
+
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+def test_a_default_client_batch_of_json_object_lines_is_accepted_and_lands_intact(
+    harness: Harness, encoding: str
+) -> None:
+    """The pre-pass charges each JSON-object line's `,` `:` `[` `{` (review 4): a 1 MiB batch of
+    dense JSON logs must still be far inside the budget, and each line is stored as its object."""
+    push = json_object_batch(encoding)
+    status, answer = harness.json(
+        event(path=push.path, body=push.body, content_type=push.content_type, content_encoding=push.content_encoding)
+    )
+    assert (status, answer.get("count")) == (200, push.entries), answer
+    stored = sorted((int(r["timestamp_ns"]), r["record"]) for r in harness.firehose.records())
+    assert stored == [(NOW_NS + i, json.loads(json_object_line(i))) for i in range(push.entries)]

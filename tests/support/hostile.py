@@ -317,15 +317,32 @@ def loki_one_endless_varint(size: int = CAP) -> Push:
 def client_batch(line_bytes: int, encoding: str) -> Push:
     """A default-configured Promtail/Alloy batch (batch_size 1 MiB of line bytes) of
     `line_bytes`-byte lines in one stream, as snappy protobuf or as JSON."""
-    count = MIB // line_bytes
-    lines = [f"{i:0{line_bytes}x}"[-line_bytes:] for i in range(count)]
+    return batch_of([f"{i:0{line_bytes}x}"[-line_bytes:] for i in range(MIB // line_bytes)], encoding)
+
+
+def json_object_line(i: int) -> str:
+    """A JSON-object log line of thirty small number fields: about the most structure per
+    byte a real logger writes (each `,` `:` `{` is charged by the budget's pre-pass)."""
+    return json.dumps({"seq": i, **{f"k{j}": j for j in range(29)}}, separators=(",", ":"))
+
+
+def json_object_batch(encoding: str, line_bytes: int = MIB) -> Push:
+    """A 1 MiB Promtail/Alloy batch of `json_object_line`s."""
+    lines: list[str] = []
+    while sum(map(len, lines)) < line_bytes:
+        lines.append(json_object_line(len(lines)))
+    return batch_of(lines, encoding)
+
+
+def batch_of(lines: list[str], encoding: str) -> Push:
+    """`lines` in one stream at NOW_NS + their index, as snappy protobuf or as gzipped JSON."""
     if encoding == "protobuf":
         entries = b"".join(ld(2, timestamp(NOW_NS + i) + ld(2, line.encode())) for i, line in enumerate(lines))
-        return Push(LOKI, snappy_block(ld(1, ld(1, b'{job="batch"}') + entries)), PROTOBUF, None, count)
+        return Push(LOKI, snappy_block(ld(1, ld(1, b'{job="batch"}') + entries)), PROTOBUF, None, len(lines))
     doc = {
         "streams": [{"stream": {"job": "batch"}, "values": [[str(NOW_NS + i), line] for i, line in enumerate(lines)]}]
     }
-    return Push(LOKI, gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), 6), JSON, "gzip", count)
+    return Push(LOKI, gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), 6), JSON, "gzip", len(lines))
 
 
 #: The hostile shapes of issue 21 by name, each with what it should get once every element is
