@@ -311,6 +311,19 @@ def loki_one_endless_varint(size: int = CAP) -> Push:
     return Push(LOKI, gzip.compress(snappy_block(b"\x78" + b"\x80" * (size - 16) + b"\x00"), 9), PROTOBUF, "gzip")
 
 
+def loki_repeated_parsed_field(size: int = CAP) -> Push:
+    """Review 5: an entry's `parsed` field (4, which the decoder reads pair by pair as it does
+    structured metadata) full of empty names (`0a 00`): the walk must charge it too."""
+    return _loki_entry_with(ld(4, _repeat_to(b"\x0a\x00", size - 128)))
+
+
+def otlp_flattened_long_prefix(key_bytes: int = 1_000_000, leaves: int = 1200) -> Push:
+    """Review 5: a kvlist attribute with a 1 MB key and 1,200 leaves of distinct keys: each
+    leaf's flattened name copies the key (1.2 GB of names from a 1 MB body)."""
+    inner = b"".join(ld(1, ld(1, b"%d" % j) + ld(2, ld(1, b"v"))) for j in range(leaves))
+    return _otlp_record_with(ld(6, ld(1, b"k" * key_bytes) + ld(2, ld(6, inner))))
+
+
 # --- the default Promtail / Alloy batch: 1 MiB of line bytes -----------------------------------------
 
 
@@ -377,4 +390,6 @@ HOSTILE: dict[str, Callable[[], Push]] = {
     "otlp-ten-byte-varints": otlp_ten_byte_varints,
     "loki-ten-byte-timestamp-seconds": loki_ten_byte_timestamp_seconds,
     "loki-entries-then-object-lines": loki_entries_then_object_lines,
+    "loki-repeated-parsed-field": loki_repeated_parsed_field,
+    "otlp-flattened-long-prefix": otlp_flattened_long_prefix,
 }

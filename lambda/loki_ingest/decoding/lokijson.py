@@ -131,10 +131,10 @@ def parse_timestamp(value: Any, where: str) -> int:
         return int(value)
     if not _TS.match(value) or not value.isascii():
         raise _invalid(f"{where}: timestamp {value[:40]!r} is not an integer number of nanoseconds")
-    number = int(value)
-    if not INT64_MIN <= number <= INT64_MAX:
+    # More than 20 significant digits is past int64 (and int() of over 4,300 digits raises).
+    if len(value.lstrip("+-").lstrip("0")) > 20 or not INT64_MIN <= int(value) <= INT64_MAX:
         raise _invalid(f"{where}: timestamp {value[:40]!r} overflows int64 nanoseconds")
-    return number
+    return int(value)
 
 
 #: How an error names a JSON value's type; the first match wins (bool before int, which it

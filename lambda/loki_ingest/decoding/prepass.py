@@ -132,7 +132,12 @@ _LINE = Field(line=True)
 LOKI_PUSH: Schema = {
     "PushRequest": {1: Field("Stream", Costs.STREAM)},
     "Stream": {1: Field(None, Costs.PB_FIELD, Costs.LABEL_BYTE), 2: Field("Entry", Costs.PB_ENTRY), 3: _LEAF},
-    "Entry": {1: Field("Timestamp"), 2: _LINE, 3: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR)},
+    "Entry": {
+        1: Field("Timestamp"),
+        2: _LINE,
+        3: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR),
+        4: Field("LabelPairAdapter", Costs.PB_METADATA_PAIR),  # parsed: decoded (checked) as field 3 is
+    },
     "Timestamp": {1: _LEAF, 2: _LEAF},
     "LabelPairAdapter": {1: _LEAF, 2: _LEAF},
 }

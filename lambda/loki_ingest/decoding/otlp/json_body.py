@@ -114,6 +114,8 @@ class _Json:
         if type(value) is int:
             number = value
         elif type(value) is str and _DIGITS.match(value):
+            if len(value.lstrip("+-").lstrip("0")) > 20:  # past 64 bits; int() of 4,300+ digits raises
+                raise _Invalid(f"{name} {value[:40]} is out of range")
             number = int(value)
         else:
             raise _Invalid(f"{name} must be an integer, got {_shown(value)}")
@@ -211,7 +213,7 @@ class _Json:
         obj = self.object(value, "resourceLogs item")
         resource = self.object(obj.get("resource"), "resource")
         try:
-            labels, resource_metadata = resource_stream(self.key_values(resource.get("attributes"), 0))
+            labels, resource_metadata = resource_stream(self.key_values(resource.get("attributes"), 0), sink.flat)
         except _Invalid as exc:
             raise exc.at("resource") from None
         entries = sink.start_resource(resource_metadata)
@@ -232,6 +234,7 @@ class _Json:
                 self.string(scope.get("version"), "version"),
                 self.key_values(scope.get("attributes"), 0),
                 self.integer(dropped, 32, "droppedAttributesCount"),
+                sink.flat,
             )
         except _Invalid as exc:
             raise exc.at("scope") from None

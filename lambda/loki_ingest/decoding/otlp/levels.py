@@ -106,6 +106,9 @@ def from_severity_number(text: str) -> str:
     """detectLogLevelFromLogEntry's OTLP branch, for a non-empty severity_number value."""
     if not _INT.match(text):
         return "info"
+    # Past 20 significant digits it is out of int64 range; int() of over 4,300 digits raises.
+    if len(text.lstrip("+-").lstrip("0")) > 20:
+        return "info"  # Atoi's range error
     number = int(text)
     if not -_INT64 <= number < _INT64:
         return "info"  # Atoi's range error

@@ -144,19 +144,39 @@ def normalize_label(name: str) -> str:
     return name
 
 
-def flatten(key: str, value: AnyValue, prefix: str = "") -> list[tuple[str, str]]:
+class FlatRoom:
+    """The bytes flattened names and values may still take in one request: the expansion
+    budget, checked before each leaf's name is built, since a long kvlist key is copied into
+    the name of every leaf under it (a 1 MB body could otherwise build gigabytes of names)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int | float) -> None:
+        self.left = left
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise too_large()
+
+
+UNBOUNDED = FlatRoom(float("inf"))
+
+
+def flatten(key: str, value: AnyValue, prefix: str = "", room: FlatRoom = UNBOUNDED) -> list[tuple[str, str]]:
     """Loki's attributeToLabels: a kvlist value is flattened into one pair per leaf, names
     joined with "_" (`a: {b: 1}` -> `a_b="1"`); any other value is one pair."""
+    room.spend(len(prefix) + 1 + len(key))
     name = normalize_label(f"{prefix}_{key}" if prefix else key)
     if type(value) is KvList:
         pairs: list[tuple[str, str]] = []
         for inner_key, inner in value:
-            pairs.extend(flatten(inner_key, inner, name))
+            pairs.extend(flatten(inner_key, inner, name, room))
         return pairs
     return [(name, as_string(value))]
 
 
-def resource_stream(attributes: Attributes) -> tuple[LabelPairs, Metadata]:
+def resource_stream(attributes: Attributes, room: FlatRoom = UNBOUNDED) -> tuple[LabelPairs, Metadata]:
     """(stream labels, structured metadata) of a resource: Loki's loop over the resource
     attributes with the default index-label list and service-name discovery."""
     labels: dict[str, str] = {}
@@ -167,7 +187,7 @@ def resource_stream(attributes: Attributes) -> tuple[LabelPairs, Metadata]:
             has_service_name = as_string(value) != ""
             break
     for key, value in attributes:
-        pairs = flatten(key, value)
+        pairs = flatten(key, value, room=room)
         if key not in INDEX_LABELS:
             metadata.extend(pairs)
             continue
@@ -182,8 +202,10 @@ def resource_stream(attributes: Attributes) -> tuple[LabelPairs, Metadata]:
     return [(name, text) for name, text in labels.items() if text], tuple(metadata)
 
 
-def scope_metadata(name: str, version: str, attributes: Attributes, dropped: int) -> list[tuple[str, str]]:
-    metadata = [pair for key, value in attributes for pair in flatten(key, value)]
+def scope_metadata(
+    name: str, version: str, attributes: Attributes, dropped: int, room: FlatRoom = UNBOUNDED
+) -> list[tuple[str, str]]:
+    metadata = [pair for key, value in attributes for pair in flatten(key, value, room=room)]
     if name:
         metadata.append(("scope_name", name))
     if version:
@@ -278,6 +300,7 @@ class Collector:
 
     __slots__ = (
         "entries",
+        "flat",
         "left",
         "levels",
         "now_ns",
@@ -293,6 +316,7 @@ class Collector:
     def __init__(self, left: int, now_ns: int, work: Budget | None = None) -> None:
         self.work = work  # the push's work budget: scanning a line for its level is charged
         self.left = left
+        self.flat = FlatRoom(left)
         self.now_ns = now_ns
         self.untimed = 0
         self.entries: list[Entry] = []
@@ -336,7 +360,7 @@ class Collector:
                 if isinstance(value, str):
                     append((normalize_label(key), value))
                 else:
-                    metadata.extend(flatten(key, value))
+                    metadata.extend(flatten(key, value, room=self.flat))
         time_ns, observed = record.time, record.observed
         if time_ns and observed:
             append(("observed_timestamp", str(_int64(observed))))

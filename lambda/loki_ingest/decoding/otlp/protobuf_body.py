@@ -101,7 +101,7 @@ class _Protobuf:
                 resource_where = f"{where} resource"
                 for _, a, b in _fields(self.buf, start, stop, resource_where, {1: WIRE_LEN}):
                     attributes.append(self.key_value(a, b, resource_where, 0))
-        labels, resource_metadata = resource_stream(attributes)
+        labels, resource_metadata = resource_stream(attributes, sink.flat)
         entries = sink.start_resource(resource_metadata)
         index = 0
         for field, start, stop in _fields(self.buf, i, end, where, known):
@@ -132,7 +132,7 @@ class _Protobuf:
                         attributes.append(self.key_value(a, b, scope_where, 0))
                     else:
                         dropped = a & 0xFFFFFFFF
-        sink.start_scope(scope_metadata(name, version, attributes, dropped))
+        sink.start_scope(scope_metadata(name, version, attributes, dropped, sink.flat))
         record_where = f"{where} log_records"
         for field, start, stop in _fields(self.buf, i, end, where, known):
             if field == 2:
